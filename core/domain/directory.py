@@ -1,0 +1,86 @@
+"""The directory: a group's branches, departments and employees, and who answers for what.
+
+HR and finance staff are employees too; their role says what they may do, and their
+responsibilities say for which branches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from core.domain.periods import Period
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    HR = "hr"
+    HR_MANAGER = "hr_manager"
+    HR_DIRECTOR = "hr_director"
+    FINANCE = "finance"
+
+
+HR_ROLES = frozenset({Role.HR, Role.HR_MANAGER, Role.HR_DIRECTOR})
+
+
+class Locale(StrEnum):
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+@dataclass(eq=False)
+class Branch:
+    code: str
+    name: str
+    city: str = ""
+    region: str = ""
+    due_day: int = 15
+    """Day of the month by which the branch's contributions for that month must be paid."""
+    id: int = field(init=False)
+
+
+@dataclass(eq=False)
+class Department:
+    branch_id: int
+    name: str
+    id: int = field(init=False)
+
+
+@dataclass(eq=False)
+class Employee:
+    employee_no: str
+    name: str
+    branch_id: int
+    hire_date: date
+    role: Role = Role.EMPLOYEE
+    id_number: str | None = None
+    department_id: int | None = None
+    manager_id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+    slack_user_id: str | None = None
+    telegram_user_id: str | None = None
+    locale: Locale | None = None
+    leave_date: date | None = None
+    contribution_base: Decimal | None = None
+    id: int = field(init=False)
+
+    def employed_in(self, period: Period) -> bool:
+        """Employed at any time in the month: from the hire month to the leave month."""
+        if period < Period.of(self.hire_date):
+            return False
+        return self.leave_date is None or period <= Period.of(self.leave_date)
+
+    def is_active(self, today: date) -> bool:
+        return self.hire_date <= today and (self.leave_date is None or self.leave_date >= today)
+
+
+@dataclass(eq=False)
+class Responsibility:
+    """An HR person or finance approver answering for one branch."""
+
+    employee_id: int
+    branch_id: int
+    id: int = field(init=False)

@@ -1,0 +1,212 @@
+"""Alerts and their escalation: who is told, when, and what pauses or ends it.
+
+An alert (a branch's overdue batch, an employee's abnormal status, a held claim) is ``open →
+acknowledged → resolved``. Its policy says which role each level reaches and how long after the
+alert opened: by default the responsible HR at once, the HR manager at 24 h and the HR director at
+48 h. Every level is a timer row (``EscalationStep``) with a due time in UTC, so any worker can
+fire it after a restart, exactly once. Acknowledging needs a cause and an expected fix date and
+pauses escalation until the end of that date; a missed date re-opens the alert at the next level.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from core.domain.contributions import DelayReason
+from core.domain.directory import Role
+from core.domain.errors import InvalidValue
+from core.domain.statemachine import TransitionTable
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+ALERT_LIFECYCLE = TransitionTable[AlertState](
+    name="alert",
+    initial=AlertState.OPEN,
+    rows={
+        (AlertState.OPEN, "acknowledge"): AlertState.ACKNOWLEDGED,
+        (AlertState.ACKNOWLEDGED, "reopen"): AlertState.OPEN,
+        (AlertState.OPEN, "resolve"): AlertState.RESOLVED,
+        (AlertState.ACKNOWLEDGED, "resolve"): AlertState.RESOLVED,
+    },
+    finals=frozenset({AlertState.RESOLVED}),
+)
+
+
+class SubjectKind(StrEnum):
+    CONTRIBUTION_BATCH = "contribution_batch"
+    EMPLOYEE_STATUS = "employee_status"
+    HELD_CLAIM = "held_claim"
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    FIRED = "fired"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class StepKind(StrEnum):
+    ESCALATE = "escalate"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True)
+class PolicyLevel:
+    level: int
+    role: Role
+    after: timedelta
+    """How long after the alert opened (or re-opened at the first level) this level is told."""
+    channels: tuple[str, ...] = ("chat", "email")
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    name: str
+    levels: tuple[PolicyLevel, ...]
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        numbers = [lvl.level for lvl in self.levels]
+        if not numbers or numbers != list(range(1, len(numbers) + 1)):
+            raise InvalidValue("policy levels must be numbered 1, 2, 3 …", policy=self.name)
+        if any(b.after < a.after for a, b in zip(self.levels, self.levels[1:], strict=False)):
+            raise InvalidValue("policy delays must not decrease", policy=self.name)
+
+    def level(self, number: int) -> PolicyLevel:
+        return self.levels[number - 1]
+
+    @property
+    def top(self) -> int:
+        return len(self.levels)
+
+    def schedule(self, start_level: int, start_at: datetime) -> list[tuple[int, datetime]]:
+        """Due times of ``start_level`` and every level above it, counting from ``start_at``."""
+        base = self.level(start_level).after
+        return [
+            (lvl.level, start_at + (lvl.after - base))
+            for lvl in self.levels
+            if lvl.level >= start_level
+        ]
+
+    def levels_json(self) -> str:
+        return json.dumps(
+            [
+                {
+                    "level": lvl.level,
+                    "role": str(lvl.role),
+                    "after_seconds": int(lvl.after.total_seconds()),
+                    "channels": list(lvl.channels),
+                }
+                for lvl in self.levels
+            ],
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, name: str, version: int, text: str) -> EscalationPolicy:
+        levels = tuple(
+            PolicyLevel(
+                int(item["level"]),
+                Role(item["role"]),
+                timedelta(seconds=int(item["after_seconds"])),
+                tuple(item["channels"]),
+            )
+            for item in json.loads(text)
+        )
+        return cls(name, levels, version)
+
+
+def default_policy(
+    hr_hours: float = 0, manager_hours: float = 24, director_hours: float = 48
+) -> EscalationPolicy:
+    return EscalationPolicy(
+        "default",
+        (
+            PolicyLevel(1, Role.HR, timedelta(hours=hr_hours)),
+            PolicyLevel(2, Role.HR_MANAGER, timedelta(hours=manager_hours)),
+            PolicyLevel(3, Role.HR_DIRECTOR, timedelta(hours=director_hours)),
+        ),
+    )
+
+
+@dataclass(eq=False)
+class Alert:
+    subject_kind: SubjectKind
+    subject_id: int
+    branch_id: int
+    opened_at: datetime
+    policy_name: str
+    policy_version: int
+    employee_id: int | None = None
+    suspected_cause: DelayReason | None = None
+    state: AlertState = AlertState.OPEN
+    level: int = 0
+    cause: DelayReason | None = None
+    cause_note: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: int | None = None
+    expected_fix_date: date | None = None
+    resolved_at: datetime | None = None
+    resolved_by: int | None = None
+    resolution: str | None = None
+    id: int = field(init=False)
+
+    def move(self, event: str) -> tuple[AlertState, AlertState]:
+        before = self.state
+        self.state = ALERT_LIFECYCLE.apply(before, event)
+        return before, self.state
+
+    def acknowledge(
+        self, by: int, cause: DelayReason, fix_date: date, now: datetime, today: date
+    ) -> tuple[AlertState, AlertState]:
+        if fix_date < today:
+            raise InvalidValue("the expected fix date is in the past", field="fix_date")
+        moved = self.move("acknowledge")
+        self.cause = cause
+        self.acknowledged_at = now
+        self.acknowledged_by = by
+        self.expected_fix_date = fix_date
+        return moved
+
+    def resolve(
+        self, by: int | None, resolution: str, now: datetime
+    ) -> tuple[AlertState, AlertState]:
+        moved = self.move("resolve")
+        self.resolved_at = now
+        self.resolved_by = by
+        self.resolution = resolution
+        return moved
+
+
+@dataclass(eq=False)
+class EscalationStep:
+    """A timer row: tell ``level`` at ``due_at`` unless cancelled first. Fires at most once."""
+
+    alert_id: int
+    level: int
+    due_at: datetime
+    kind: StepKind = StepKind.ESCALATE
+    state: StepState = StepState.PENDING
+    fired_at: datetime | None = None
+    note: str | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    id: int = field(init=False)
+
+
+def end_of_day_utc(day: date, tz: ZoneInfo) -> datetime:
+    """The instant ``day`` ends in ``tz`` (midnight after it), in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+
+
+def local_today(now: datetime, tz: ZoneInfo) -> date:
+    return now.astimezone(tz).date()

@@ -1,0 +1,50 @@
+"""Maps the domain's plain dataclasses onto the tables (SQLAlchemy imperative mapping).
+
+The domain never imports SQLAlchemy; this module teaches SQLAlchemy about the domain. Mapping
+happens once per process, on first use of a unit of work, never at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy.orm import registry
+
+from core.domain.audit import AuditEntry
+from core.domain.batches import BatchLine, ContributionBatch
+from core.domain.claims import Claim, ClaimDocument
+from core.domain.contributions import ContributionRecord
+from core.domain.directory import Branch, Department, Employee, Responsibility
+from core.domain.escalation import Alert, EscalationStep
+from core.domain.notifications import Notification
+from core.persistence import tables
+
+mapper_registry = registry(metadata=tables.metadata)
+_lock = threading.Lock()
+_mapped = False
+
+_MAPPINGS = (
+    (Branch, tables.branches),
+    (Department, tables.departments),
+    (Employee, tables.employees),
+    (Responsibility, tables.responsibilities),
+    (ContributionRecord, tables.contributions),
+    (ContributionBatch, tables.batches),
+    (BatchLine, tables.batch_lines),
+    (Claim, tables.claims),
+    (ClaimDocument, tables.claim_documents),
+    (Alert, tables.alerts),
+    (EscalationStep, tables.escalation_steps),
+    (Notification, tables.outbox),
+    (AuditEntry, tables.audit_log),
+)
+
+
+def start_mappers() -> None:
+    global _mapped
+    with _lock:
+        if _mapped:
+            return
+        for cls, table in _MAPPINGS:
+            mapper_registry.map_imperatively(cls, table)
+        _mapped = True

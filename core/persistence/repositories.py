@@ -1,0 +1,283 @@
+"""Repositories: the queries the services need, named for what they answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.domain.audit import AuditEntry
+from core.domain.batches import BatchLine, ContributionBatch
+from core.domain.claims import Claim, ClaimDocument, ClaimState
+from core.domain.contributions import ContributionRecord
+from core.domain.directory import Branch, Department, Employee, Responsibility, Role
+from core.domain.errors import NotFound
+from core.domain.escalation import Alert, AlertState, EscalationPolicy, EscalationStep, StepState
+from core.domain.notifications import DeliveryState, Notification
+from core.domain.periods import Period
+from core.persistence import tables as t
+
+
+class _Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+
+class DirectoryRepository(_Repository):
+    def branch(self, branch_id: int) -> Branch:
+        found = self.session.get(Branch, branch_id)
+        if found is None:
+            raise NotFound(f"no branch {branch_id}", kind="branch")
+        return found
+
+    def branch_by_code(self, code: str) -> Branch | None:
+        return self.session.scalars(select(Branch).where(t.branches.c.code == code)).first()
+
+    def branches(self) -> Sequence[Branch]:
+        return self.session.scalars(select(Branch).order_by(t.branches.c.code)).all()
+
+    def department(self, branch_id: int, name: str) -> Department | None:
+        query = select(Department).where(
+            t.departments.c.branch_id == branch_id, t.departments.c.name == name
+        )
+        return self.session.scalars(query).first()
+
+    def employee(self, employee_id: int) -> Employee:
+        found = self.session.get(Employee, employee_id)
+        if found is None:
+            raise NotFound(f"no employee {employee_id}", kind="employee")
+        return found
+
+    def employee_by_no(self, employee_no: str) -> Employee | None:
+        query = select(Employee).where(t.employees.c.employee_no == employee_no)
+        return self.session.scalars(query).first()
+
+    def employee_by_chat(self, platform: str, user_id: str) -> Employee | None:
+        column = {"slack": t.employees.c.slack_user_id, "telegram": t.employees.c.telegram_user_id}
+        if platform not in column:
+            return None
+        return self.session.scalars(select(Employee).where(column[platform] == user_id)).first()
+
+    def employees_of_branch(self, branch_id: int) -> Sequence[Employee]:
+        query = select(Employee).where(t.employees.c.branch_id == branch_id)
+        return self.session.scalars(query.order_by(t.employees.c.employee_no)).all()
+
+    def responsible(self, branch_id: int, role: Role) -> Sequence[Employee]:
+        """Staff of ``role`` answering for the branch; else, for managers, the group's."""
+        query = (
+            select(Employee)
+            .join(t.responsibilities, t.responsibilities.c.employee_id == t.employees.c.id)
+            .where(t.responsibilities.c.branch_id == branch_id, t.employees.c.role == role)
+            .where(t.employees.c.leave_date.is_(None))
+            .order_by(t.employees.c.employee_no)
+        )
+        found = self.session.scalars(query).all()
+        if found or role in (Role.HR, Role.FINANCE, Role.EMPLOYEE):
+            return found
+        return self.with_role(role)
+
+    def with_role(self, role: Role) -> Sequence[Employee]:
+        query = select(Employee).where(
+            t.employees.c.role == role, t.employees.c.leave_date.is_(None)
+        )
+        return self.session.scalars(query.order_by(t.employees.c.employee_no)).all()
+
+    def assign(self, employee: Employee, branch: Branch) -> None:
+        self.session.add(Responsibility(employee_id=employee.id, branch_id=branch.id))
+
+    def count_employees(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(t.employees)) or 0)
+
+
+class ContributionRepository(_Repository):
+    def for_employee(
+        self, employee_id: int, since: Period | None = None
+    ) -> Sequence[ContributionRecord]:
+        query = select(ContributionRecord).where(t.contributions.c.employee_id == employee_id)
+        if since is not None:
+            query = query.where(t.contributions.c.period >= since)
+        return self.session.scalars(query.order_by(t.contributions.c.period)).all()
+
+    def by_key(self, employee_id: int, period: Period) -> ContributionRecord | None:
+        query = select(ContributionRecord).where(
+            t.contributions.c.employee_id == employee_id, t.contributions.c.period == period
+        )
+        return self.session.scalars(query).first()
+
+    def by_ids(self, ids: Iterable[int]) -> Sequence[ContributionRecord]:
+        query = select(ContributionRecord).where(t.contributions.c.id.in_(list(ids)))
+        return self.session.scalars(query).all()
+
+    def for_branch(self, branch_id: int, period: Period) -> Sequence[ContributionRecord]:
+        query = (
+            select(ContributionRecord)
+            .join(t.employees, t.employees.c.id == t.contributions.c.employee_id)
+            .where(t.employees.c.branch_id == branch_id, t.contributions.c.period == period)
+        )
+        return self.session.scalars(query.order_by(t.contributions.c.employee_id)).all()
+
+
+class BatchRepository(_Repository):
+    def get(self, batch_id: int) -> ContributionBatch:
+        found = self.session.get(ContributionBatch, batch_id)
+        if found is None:
+            raise NotFound(f"no batch {batch_id}", kind="batch")
+        return found
+
+    def latest(self, branch_id: int, period: Period) -> ContributionBatch | None:
+        query = (
+            select(ContributionBatch)
+            .where(t.batches.c.branch_id == branch_id, t.batches.c.period == period)
+            .order_by(t.batches.c.version.desc())
+        )
+        return self.session.scalars(query).first()
+
+    def lines(self, batch_id: int) -> Sequence[BatchLine]:
+        query = select(BatchLine).where(t.batch_lines.c.batch_id == batch_id)
+        return self.session.scalars(query.order_by(t.batch_lines.c.id)).all()
+
+
+class ClaimRepository(_Repository):
+    def get(self, claim_id: int) -> Claim:
+        found = self.session.get(Claim, claim_id)
+        if found is None:
+            raise NotFound(f"no claim {claim_id}", kind="claim")
+        return found
+
+    def document(self, document_id: int) -> ClaimDocument:
+        found = self.session.get(ClaimDocument, document_id)
+        if found is None:
+            raise NotFound(f"no document {document_id}", kind="document")
+        return found
+
+    def documents(self, claim_id: int) -> Sequence[ClaimDocument]:
+        query = select(ClaimDocument).where(t.claim_documents.c.claim_id == claim_id)
+        return self.session.scalars(query.order_by(t.claim_documents.c.id)).all()
+
+    def of_employee(self, employee_id: int) -> Sequence[Claim]:
+        query = select(Claim).where(t.claims.c.employee_id == employee_id)
+        return self.session.scalars(query.order_by(t.claims.c.id)).all()
+
+    def held_for(self, employee_ids: Iterable[int]) -> Sequence[Claim]:
+        query = select(Claim).where(
+            t.claims.c.state == ClaimState.ON_HOLD, t.claims.c.employee_id.in_(list(employee_ids))
+        )
+        return self.session.scalars(query.order_by(t.claims.c.id)).all()
+
+
+class AlertRepository(_Repository):
+    def get(self, alert_id: int) -> Alert:
+        found = self.session.get(Alert, alert_id)
+        if found is None:
+            raise NotFound(f"no alert {alert_id}", kind="alert")
+        return found
+
+    def unresolved_for(self, subject_kind: str, subject_id: int) -> Sequence[Alert]:
+        query = select(Alert).where(
+            t.alerts.c.subject_kind == subject_kind,
+            t.alerts.c.subject_id == subject_id,
+            t.alerts.c.state != AlertState.RESOLVED,
+        )
+        return self.session.scalars(query.order_by(t.alerts.c.id)).all()
+
+    def unresolved(self) -> Sequence[Alert]:
+        query = select(Alert).where(t.alerts.c.state != AlertState.RESOLVED)
+        return self.session.scalars(query.order_by(t.alerts.c.id)).all()
+
+    def step(self, step_id: int) -> EscalationStep | None:
+        return self.session.get(EscalationStep, step_id)
+
+    def steps(self, alert_id: int) -> Sequence[EscalationStep]:
+        query = select(EscalationStep).where(t.escalation_steps.c.alert_id == alert_id)
+        return self.session.scalars(
+            query.order_by(t.escalation_steps.c.due_at, t.escalation_steps.c.id)
+        ).all()
+
+    def pending_steps(self, alert_id: int) -> list[EscalationStep]:
+        return [s for s in self.steps(alert_id) if s.state is StepState.PENDING]
+
+    def due_steps(self, now: datetime, limit: int = 500) -> Sequence[EscalationStep]:
+        query = (
+            select(EscalationStep)
+            .where(
+                t.escalation_steps.c.state == StepState.PENDING,
+                t.escalation_steps.c.due_at <= now,
+            )
+            .order_by(t.escalation_steps.c.due_at, t.escalation_steps.c.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def policy_version(self, policy: EscalationPolicy) -> int:
+        """The stored version of this policy's levels, storing it as a new version if new."""
+        rows = self.session.execute(
+            select(t.escalation_policies.c.version, t.escalation_policies.c.levels).where(
+                t.escalation_policies.c.name == policy.name
+            )
+        ).all()
+        wanted = policy.levels_json()
+        for version, levels in rows:
+            if levels == wanted:
+                return int(version)
+        version = max((int(v) for v, _ in rows), default=0) + 1
+        self.session.execute(
+            t.escalation_policies.insert().values(name=policy.name, version=version, levels=wanted)
+        )
+        return version
+
+    def policy(self, name: str, version: int) -> EscalationPolicy:
+        levels = self.session.scalar(
+            select(t.escalation_policies.c.levels).where(
+                t.escalation_policies.c.name == name, t.escalation_policies.c.version == version
+            )
+        )
+        if levels is None:
+            raise NotFound(f"no policy {name} v{version}", kind="policy")
+        return EscalationPolicy.from_json(name, version, levels)
+
+
+class OutboxRepository(_Repository):
+    def enqueue(self, notification: Notification) -> bool:
+        """Add unless a notification with the same idempotency key exists; True if added."""
+        exists = self.session.scalar(
+            select(t.outbox.c.id).where(t.outbox.c.idempotency_key == notification.idempotency_key)
+        )
+        if exists is not None:
+            return False
+        self.session.add(notification)
+        return True
+
+    def get(self, notification_id: int) -> Notification:
+        found = self.session.get(Notification, notification_id)
+        if found is None:
+            raise NotFound(f"no notification {notification_id}", kind="notification")
+        return found
+
+    def due(self, now: datetime, limit: int = 100) -> Sequence[Notification]:
+        query = (
+            select(Notification)
+            .where(t.outbox.c.state == DeliveryState.PENDING)
+            .where((t.outbox.c.next_attempt_at.is_(None)) | (t.outbox.c.next_attempt_at <= now))
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def all(self) -> Sequence[Notification]:
+        return self.session.scalars(select(Notification).order_by(t.outbox.c.id)).all()
+
+
+class AuditRepository(_Repository):
+    def for_subject(self, subject_kind: str, subject_id: int) -> Sequence[AuditEntry]:
+        query = select(AuditEntry).where(
+            t.audit_log.c.subject_kind == subject_kind, t.audit_log.c.subject_id == subject_id
+        )
+        return self.session.scalars(query.order_by(t.audit_log.c.id)).all()
+
+    def all(self) -> Sequence[AuditEntry]:
+        return self.session.scalars(select(AuditEntry).order_by(t.audit_log.c.id)).all()

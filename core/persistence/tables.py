@@ -1,0 +1,284 @@
+"""The schema, declared once; Alembic migrations reproduce it and a test checks they agree."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from core.domain.batches import BatchState
+from core.domain.claims import ClaimState, ClaimType, DocumentKind
+from core.domain.contributions import DelayReason
+from core.domain.directory import Locale, Role
+from core.domain.escalation import AlertState, StepKind, StepState, SubjectKind
+from core.domain.notifications import ChannelKind, DeliveryState
+from core.persistence.types import JSONText, Money, PeriodType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+MONEY = Money()
+
+
+def enum(cls: type[StrEnum], name: str) -> Enum:
+    """Enums stored as their string values (portable, readable in a dump)."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+branches = Table(
+    "branches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("city", String(100), nullable=False, default=""),
+    Column("region", String(100), nullable=False, default=""),
+    Column("due_day", Integer, nullable=False, default=15),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("branch_id", "name", name="uq_departments_branch_name"),
+)
+
+employees = Table(
+    "employees",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_no", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("id_number", String(18), unique=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False, index=True),
+    Column("department_id", ForeignKey("departments.id")),
+    Column("role", enum(Role, "role"), nullable=False),
+    Column("manager_id", ForeignKey("employees.id")),
+    Column("email", String(254)),
+    Column("phone", String(32)),
+    Column("slack_user_id", String(32), unique=True),
+    Column("telegram_user_id", String(32), unique=True),
+    Column("locale", enum(Locale, "locale")),
+    Column("hire_date", Date, nullable=False),
+    Column("leave_date", Date),
+    Column("contribution_base", MONEY),
+)
+
+responsibilities = Table(
+    "responsibilities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False, index=True),
+    UniqueConstraint("employee_id", "branch_id", name="uq_responsibilities_employee_branch"),
+)
+
+contributions = Table(
+    "contributions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("period", PeriodType, nullable=False),
+    Column("base", MONEY, nullable=False),
+    Column("employer_amount", MONEY, nullable=False),
+    Column("employee_amount", MONEY, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("paid_date", Date),
+    Column("delay_reason", enum(DelayReason, "delay_reason")),
+    UniqueConstraint("employee_id", "period", name="uq_contributions_employee_period"),
+)
+
+batches = Table(
+    "contribution_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("period", PeriodType, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("state", enum(BatchState, "batch_state"), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("headcount", Integer, nullable=False, default=0),
+    Column("total_base", MONEY, nullable=False),
+    Column("total_employer", MONEY, nullable=False),
+    Column("total_employee", MONEY, nullable=False),
+    Column("verified_by", ForeignKey("employees.id")),
+    Column("approved_by", ForeignKey("employees.id")),
+    Column("return_reason", Text),
+    Column("failure_cause", Text),
+    Column("paid_date", Date),
+    UniqueConstraint("branch_id", "period", "version", name="uq_batches_branch_period_version"),
+)
+
+batch_lines = Table(
+    "batch_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("contribution_batches.id"), nullable=False, index=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("contribution_id", ForeignKey("contributions.id"), nullable=False),
+    Column("base", MONEY, nullable=False),
+    Column("employer_amount", MONEY, nullable=False),
+    Column("employee_amount", MONEY, nullable=False),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False, index=True),
+    Column("claim_type", enum(ClaimType, "claim_type"), nullable=False),
+    Column("state", enum(ClaimState, "claim_state"), nullable=False, index=True),
+    Column("amount", MONEY),
+    Column("hold_reason", Text),
+    Column("decision_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("submitted_at", UTCDateTime),
+    Column("decided_at", UTCDateTime),
+    Column("paid_at", UTCDateTime),
+    Column("payout_reference", String(64)),
+)
+
+claim_documents = Table(
+    "claim_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("claim_id", ForeignKey("claims.id"), nullable=False, index=True),
+    Column("kind", enum(DocumentKind, "document_kind"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(255), nullable=False, unique=True),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
+escalation_policies = Table(
+    "escalation_policies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("levels", Text, nullable=False),
+    UniqueConstraint("name", "version", name="uq_escalation_policies_name_version"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_kind", enum(SubjectKind, "subject_kind"), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("employee_id", ForeignKey("employees.id")),
+    Column("suspected_cause", enum(DelayReason, "delay_reason")),
+    Column("state", enum(AlertState, "alert_state"), nullable=False, index=True),
+    Column("level", Integer, nullable=False, default=0),
+    Column("policy_name", String(64), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("cause", enum(DelayReason, "delay_reason")),
+    Column("cause_note", Text),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", ForeignKey("employees.id")),
+    Column("expected_fix_date", Date),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_by", ForeignKey("employees.id")),
+    Column("resolution", Text),
+    Index("ix_alerts_subject", "subject_kind", "subject_id"),
+)
+
+escalation_steps = Table(
+    "escalation_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", ForeignKey("alerts.id"), nullable=False, index=True),
+    Column("level", Integer, nullable=False),
+    Column("kind", enum(StepKind, "step_kind"), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("state", enum(StepState, "step_state"), nullable=False),
+    Column("fired_at", UTCDateTime),
+    Column("note", Text),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Index("ix_escalation_steps_due", "state", "due_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("recipient_id", ForeignKey("employees.id"), nullable=False),
+    Column("channel", enum(ChannelKind, "channel_kind"), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("params", JSONText, nullable=False),
+    Column("buttons", JSONText, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("state", enum(DeliveryState, "delivery_state"), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("external_id", String(128)),
+    Column("last_error", Text),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Index("ix_outbox_due", "state", "next_attempt_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", ForeignKey("employees.id")),
+    Column("actor", String(64), nullable=False),
+    Column("channel", String(32)),
+    Column("action", String(64), nullable=False),
+    Column("subject_kind", String(32), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("from_state", String(32)),
+    Column("to_state", String(32)),
+    Column("detail", JSONText, nullable=False),
+    Index("ix_audit_subject", "subject_kind", "subject_id"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed", Boolean, nullable=False, default=False),
+    UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event"),
+)

@@ -1,0 +1,67 @@
+"""The unit of work: one transaction, its repositories, and commit-or-nothing on exit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.persistence.mapping import start_mappers
+from core.persistence.repositories import (
+    AlertRepository,
+    AuditRepository,
+    BatchRepository,
+    ClaimRepository,
+    ContributionRepository,
+    DirectoryRepository,
+    OutboxRepository,
+)
+
+
+class UnitOfWork:
+    """``with uow: ...; uow.commit()``: anything not committed is rolled back on exit."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.directory = DirectoryRepository(self.session)
+        self.contributions = ContributionRepository(self.session)
+        self.batches = BatchRepository(self.session)
+        self.claims = ClaimRepository(self.session)
+        self.alerts = AlertRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class Database:
+    """An engine and the factory of units of work over it (one per process)."""
+
+    def __init__(self, engine: Engine) -> None:
+        start_mappers()
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

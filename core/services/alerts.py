@@ -1,0 +1,288 @@
+"""Alerts: open one with its escalation timers, acknowledge, resolve, and fire what is due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from core.domain.contributions import DelayReason
+from core.domain.directory import HR_ROLES, Employee
+from core.domain.escalation import (
+    Alert,
+    AlertState,
+    EscalationStep,
+    StepKind,
+    StepState,
+    SubjectKind,
+    end_of_day_utc,
+)
+from core.domain.notifications import Button, ChannelKind
+from core.services.common import audit, notify, require_role
+from core.services.context import Context
+
+if TYPE_CHECKING:
+    from core.persistence.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    fired: int = 0
+    skipped: int = 0
+
+
+def open_alert(
+    ctx: Context,
+    uow: UnitOfWork,
+    subject: tuple[SubjectKind, int],
+    branch_id: int,
+    employee_id: int | None = None,
+    suspected_cause: DelayReason | None = None,
+) -> Alert:
+    """Open an alert for ``subject`` (or return the one already open) and tell level 1 now."""
+    existing = uow.alerts.unresolved_for(subject[0], subject[1])
+    if existing:
+        return existing[0]
+    now = ctx.now()
+    policy = ctx.rules.policy
+    alert = Alert(
+        subject_kind=subject[0],
+        subject_id=subject[1],
+        branch_id=branch_id,
+        opened_at=now,
+        policy_name=policy.name,
+        policy_version=uow.alerts.policy_version(policy),
+        employee_id=employee_id,
+        suspected_cause=suspected_cause,
+    )
+    uow.alerts.add(alert)
+    uow.flush()
+    for level, due_at in policy.schedule(1, now):
+        uow.alerts.add(EscalationStep(alert_id=alert.id, level=level, due_at=due_at))
+    uow.flush()
+    audit(
+        uow,
+        now,
+        "alert.open",
+        ("alert", alert.id),
+        moved=(None, alert.state),
+        about=f"{subject[0]}:{subject[1]}",
+    )
+    _fire_due_of(ctx, uow, alert, now)
+    return alert
+
+
+def acknowledge_alert(
+    ctx: Context,
+    alert_id: int,
+    actor_id: int,
+    cause: DelayReason,
+    fix_date: date,
+    note: str | None = None,
+    channel: str | None = None,
+) -> Alert:
+    """HR gives the cause and a fix date: escalation pauses until that date ends."""
+    with ctx.uow() as uow:
+        actor = uow.directory.employee(actor_id)
+        require_role(actor, *HR_ROLES)
+        alert = uow.alerts.get(alert_id)
+        now = ctx.now()
+        moved = alert.acknowledge(actor.id, cause, fix_date, now, ctx.today())
+        alert.cause_note = note
+        _cancel_pending(uow, alert, "acknowledged")
+        resume_level = min(alert.level + 1, ctx.rules.policy.top) if alert.level else 1
+        uow.alerts.add(
+            EscalationStep(
+                alert_id=alert.id,
+                level=resume_level,
+                kind=StepKind.REOPEN,
+                due_at=end_of_day_utc(fix_date, ctx.rules.timezone),
+            )
+        )
+        audit(
+            uow,
+            now,
+            "alert.acknowledge",
+            ("alert", alert.id),
+            actor,
+            moved,
+            channel,
+            cause=str(cause),
+            fix_date=fix_date.isoformat(),
+        )
+        if alert.employee_id is not None:
+            employee = uow.directory.employee(alert.employee_id)
+            notify(
+                ctx,
+                uow,
+                employee,
+                "alert.cause_found",
+                {"cause": str(cause), "fix_date": fix_date.isoformat(), "hr": actor.name},
+                f"alert:{alert.id}:ack:{now.isoformat()}",
+            )
+        uow.commit()
+        return alert
+
+
+def resolve_alert(
+    ctx: Context, alert_id: int, actor_id: int, resolution: str, channel: str | None = None
+) -> Alert:
+    with ctx.uow() as uow:
+        actor = uow.directory.employee(actor_id)
+        require_role(actor, *HR_ROLES)
+        alert = uow.alerts.get(alert_id)
+        close_alert(ctx, uow, alert, resolution, actor, channel)
+        uow.commit()
+        return alert
+
+
+def close_alert(
+    ctx: Context,
+    uow: UnitOfWork,
+    alert: Alert,
+    resolution: str,
+    actor: Employee | None = None,
+    channel: str | None = None,
+) -> None:
+    """Resolve ``alert`` and cancel its pending timers in the caller's transaction."""
+    now = ctx.now()
+    moved = alert.resolve(actor.id if actor else None, resolution, now)
+    _cancel_pending(uow, alert, "resolved")
+    audit(
+        uow, now, "alert.resolve", ("alert", alert.id), actor, moved, channel, resolution=resolution
+    )
+
+
+def close_alerts_for(
+    ctx: Context, uow: UnitOfWork, subject: tuple[SubjectKind, int], why: str
+) -> int:
+    found = uow.alerts.unresolved_for(subject[0], subject[1])
+    for alert in found:
+        close_alert(ctx, uow, alert, why)
+    return len(found)
+
+
+def sweep_escalations(ctx: Context, limit: int = 500) -> SweepResult:
+    """Fire every timer due by now, oldest first, each in its own transaction."""
+    fired = skipped = 0
+    with ctx.uow() as uow:
+        due_ids = [step.id for step in uow.alerts.due_steps(ctx.now(), limit)]
+    for step_id in due_ids:
+        with ctx.uow() as uow:
+            step = uow.alerts.step(step_id)
+            if step is None or step.state is not StepState.PENDING:
+                continue
+            alert = uow.alerts.get(step.alert_id)
+            if _fire(ctx, uow, alert, step, ctx.now()):
+                fired += 1
+            else:
+                skipped += 1
+            uow.commit()
+    return SweepResult(fired, skipped)
+
+
+def _fire_due_of(ctx: Context, uow: UnitOfWork, alert: Alert, now: datetime) -> None:
+    for step in uow.alerts.pending_steps(alert.id):
+        if step.due_at <= now:
+            _fire(ctx, uow, alert, step, now)
+
+
+def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now: datetime) -> bool:
+    """Fire one timer; False when its level had nobody to notify (recorded, not retried)."""
+    if alert.state is AlertState.RESOLVED:
+        step.state, step.note = StepState.CANCELLED, "alert resolved"
+        return False
+    policy = uow.alerts.policy(alert.policy_name, alert.policy_version)
+    if step.kind is StepKind.REOPEN:
+        moved = alert.move("reopen")
+        audit(
+            uow,
+            now,
+            "alert.reopen",
+            ("alert", alert.id),
+            moved=moved,
+            missed_fix_date=alert.expected_fix_date.isoformat()
+            if alert.expected_fix_date
+            else None,
+        )
+        for number, due_at in policy.schedule(step.level, now)[1:]:
+            uow.alerts.add(EscalationStep(alert_id=alert.id, level=number, due_at=due_at))
+        uow.flush()
+        if alert.acknowledged_by is not None:
+            acknowledger = uow.directory.employee(alert.acknowledged_by)
+            notify(
+                ctx,
+                uow,
+                acknowledger,
+                "alert.fix_date_missed",
+                _alert_params(ctx, uow, alert),
+                f"alert:{alert.id}:step:{step.id}:missed",
+            )
+    level = policy.level(step.level)
+    recipients = uow.directory.responsible(alert.branch_id, level.role)
+    step.fired_at = now
+    if not recipients:
+        step.state, step.note = StepState.SKIPPED, f"nobody with role {level.role} to notify"
+        audit(
+            uow,
+            now,
+            "alert.level_skipped",
+            ("alert", alert.id),
+            level=step.level,
+            role=str(level.role),
+        )
+        return False
+    before = alert.level
+    alert.level = max(alert.level, step.level)
+    step.state = StepState.FIRED
+    params = _alert_params(ctx, uow, alert)
+    buttons = [Button("alert.acknowledge", "button.acknowledge", {"alert_id": alert.id}, "primary")]
+    for person in recipients:
+        notify(
+            ctx,
+            uow,
+            person,
+            f"alert.level{min(step.level, 3)}",
+            params,
+            f"alert:{alert.id}:step:{step.id}",
+            channels=[ChannelKind(c) for c in level.channels],
+            buttons=buttons,
+        )
+    audit(
+        uow,
+        now,
+        "alert.escalate",
+        ("alert", alert.id),
+        moved=(before, alert.level),
+        role=str(level.role),
+        notified=[p.employee_no for p in recipients],
+    )
+    return True
+
+
+def _cancel_pending(uow: UnitOfWork, alert: Alert, why: str) -> None:
+    for step in uow.alerts.pending_steps(alert.id):
+        step.state, step.note = StepState.CANCELLED, why
+
+
+def _alert_params(ctx: Context, uow: UnitOfWork, alert: Alert) -> dict[str, Any]:
+    branch = uow.directory.branch(alert.branch_id)
+    pending = [s for s in uow.alerts.pending_steps(alert.id) if s.kind is StepKind.ESCALATE]
+    params: dict[str, Any] = {
+        "alert_id": alert.id,
+        "level": alert.level,
+        "subject": str(alert.subject_kind),
+        "branch": branch.name,
+        "suspected_cause": str(alert.suspected_cause) if alert.suspected_cause else None,
+        "deadline": min(s.due_at for s in pending).isoformat() if pending else None,
+        "opened_at": alert.opened_at.isoformat(),
+    }
+    if alert.employee_id is not None:
+        employee = uow.directory.employee(alert.employee_id)
+        params["employee"] = employee.name
+        params["employee_no"] = employee.employee_no
+    if alert.subject_kind is SubjectKind.HELD_CLAIM:
+        claim = uow.claims.get(alert.subject_id)
+        params["claim"] = claim.reference
+        params["hold_reason"] = claim.hold_reason
+    return params

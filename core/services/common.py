@@ -1,0 +1,88 @@
+"""Helpers every use case shares: audit rows, outbox notices and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core.domain.audit import SYSTEM, AuditEntry
+from core.domain.directory import Employee, Role
+from core.domain.errors import PermissionDenied
+from core.domain.notifications import Button, ChannelKind, Notification
+from core.services.context import Context
+
+if TYPE_CHECKING:
+    from core.persistence.uow import UnitOfWork
+
+
+def audit(
+    uow: UnitOfWork,
+    at: datetime,
+    action: str,
+    subject: tuple[str, int],
+    actor: Employee | None = None,
+    moved: tuple[Any, Any] | None = None,
+    channel: str | None = None,
+    **detail: Any,
+) -> None:
+    uow.audit.add(
+        AuditEntry(
+            at=at,
+            action=action,
+            subject_kind=subject[0],
+            subject_id=subject[1],
+            actor_id=actor.id if actor else None,
+            actor=actor.employee_no if actor else SYSTEM,
+            channel=channel,
+            from_state=str(moved[0]) if moved else None,
+            to_state=str(moved[1]) if moved else None,
+            detail=detail,
+        )
+    )
+
+
+def notify(
+    ctx: Context,
+    uow: UnitOfWork,
+    recipient: Employee,
+    key: str,
+    params: dict[str, Any],
+    idempotency_key: str,
+    channels: Iterable[ChannelKind] = (ChannelKind.CHAT,),
+    buttons: Sequence[Button] = (),
+) -> int:
+    """Queue ``key`` for ``recipient`` on each enabled channel; returns how many were queued."""
+    queued = 0
+    for channel in channels:
+        if channel not in ctx.rules.channels and channel is not ChannelKind.CHAT:
+            continue
+        added = uow.outbox.enqueue(
+            Notification(
+                recipient_id=recipient.id,
+                channel=channel,
+                key=key,
+                params=params,
+                idempotency_key=f"{idempotency_key}:{recipient.id}:{channel}",
+                created_at=ctx.now(),
+                buttons=[
+                    {
+                        "action": b.action,
+                        "label_key": b.label_key,
+                        "payload": b.payload,
+                        "style": b.style,
+                    }
+                    for b in buttons
+                ],
+            )
+        )
+        queued += int(added)
+    return queued
+
+
+def require_role(actor: Employee, *roles: Role) -> None:
+    if actor.role not in roles:
+        raise PermissionDenied(
+            f"{actor.role} may not do this; needs {', '.join(str(r) for r in roles)}",
+            role=str(actor.role),
+        )

@@ -1,0 +1,51 @@
+"""What every use case needs besides its arguments: the database, the clock, the rules, storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from core.domain.contributions import (
+    CLAIM_CHECK_MONTHS,
+    LAPSE_AFTER_OVERDUE_MONTHS,
+    SELF_SERVICE_MONTHS,
+)
+from core.domain.escalation import EscalationPolicy, default_policy
+from core.domain.notifications import ChannelKind
+from core.ports import Clock, DocumentStore
+
+if TYPE_CHECKING:
+    from core.persistence.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The configurable parts of the domain, from settings."""
+
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    claim_check_months: int = CLAIM_CHECK_MONTHS
+    self_service_months: int = SELF_SERVICE_MONTHS
+    lapse_after: int = LAPSE_AFTER_OVERDUE_MONTHS
+    policy: EscalationPolicy = field(default_factory=default_policy)
+    max_upload_bytes: int = 20 * 1024 * 1024
+    channels: frozenset[ChannelKind] = frozenset({ChannelKind.CHAT})
+    """Channels notifications may use; chat always, e-mail and SMS when configured."""
+    delivery_attempts: int = 5
+
+
+@dataclass
+class Context:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    documents: DocumentStore
+    rules: Rules = field(default_factory=Rules)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        """Today in ``HRBOT_TIMEZONE``: deadlines end at local midnight, not UTC's."""
+        return self.clock.now().astimezone(self.rules.timezone).date()
