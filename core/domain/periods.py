@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,7 @@ class Period:
         return date(self.year, self.month, 1)
 
     def last_day(self) -> date:
-        return self.shift(1).first_day().fromordinal(self.shift(1).first_day().toordinal() - 1)
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     def day(self, day_of_month: int) -> date:
         """The given day of this month, clamped to its last day (a due day of 31 in February)."""

@@ -42,7 +42,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
+        # close() rolls back anything uncommitted without expiring loaded objects, so results
+        # returned from a use case stay readable after its unit of work ends.
         self.session.close()
 
     def commit(self) -> None:

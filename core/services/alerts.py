@@ -20,6 +20,7 @@ from core.domain.escalation import (
 from core.domain.notifications import Button, ChannelKind
 from core.services.common import audit, notify, require_role
 from core.services.context import Context
+from core.services.status import status_of
 
 if TYPE_CHECKING:
     from core.persistence.uow import UnitOfWork
@@ -281,8 +282,10 @@ def _alert_params(ctx: Context, uow: UnitOfWork, alert: Alert) -> dict[str, Any]
         employee = uow.directory.employee(alert.employee_id)
         params["employee"] = employee.name
         params["employee_no"] = employee.employee_no
+        report = status_of(
+            uow, employee, ctx.today(), ctx.rules.claim_check_months, ctx.rules.lapse_after
+        )
+        params["months"] = [str(m.period) for m in report.problem_months]
     if alert.subject_kind is SubjectKind.HELD_CLAIM:
-        claim = uow.claims.get(alert.subject_id)
-        params["claim"] = claim.reference
-        params["hold_reason"] = claim.hold_reason
+        params["claim"] = uow.claims.get(alert.subject_id).reference
     return params

@@ -1,0 +1,1 @@
+"""The outside world, translated: chat platforms, e-mail, SMS, storage and gateways."""

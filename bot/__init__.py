@@ -1,0 +1,1 @@
+"""The bot: conversation, i18n, composition root, CLI, web app and worker wiring."""

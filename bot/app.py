@@ -1,0 +1,70 @@
+"""The FastAPI app factory and its lifespan: health checks now; chat and webhooks mount here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot.bootstrap import Services, build
+from bot.settings import Settings
+
+
+def create_app(settings: Settings | None = None, run_worker: bool = True) -> FastAPI:
+    """Build the app; nothing connects until the lifespan starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(title="hrbot", version="0.1.0", lifespan=lifespan)
+    app.state.run_worker = run_worker
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        services: Services = request.app.state.services
+        ready, detail = await run_in_threadpool(_database_ready, services)
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "database": detail},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> str:
+        return _INDEX
+
+    return app
+
+
+def _database_ready(services: Services) -> tuple[bool, str]:
+    from sqlalchemy import text
+
+    from core.persistence.migrate import is_up_to_date
+
+    try:
+        with services.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        if not is_up_to_date(services.db.engine):
+            return False, "migrations behind: run `hrbot db upgrade`"
+    except Exception as error:  # any driver error means not ready, and says why
+        return False, f"unreachable: {type(error).__name__}"
+    return True, "ok"
+
+
+_INDEX = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>hrbot</title>
+</head><body><h1>hrbot</h1><p>社保延迟缴纳防护助手 · keeps employees safe from late social
+insurance payments.</p><ul><li><a href="/healthz">/healthz</a></li>
+<li><a href="/readyz">/readyz</a></li><li><a href="/docs">/docs</a> (API)</li></ul></body></html>
+"""

@@ -1,0 +1,56 @@
+"""The composition root: builds the database, the core context and the channels from settings.
+
+Nothing here runs at import time; the CLI, the web app and the worker each call ``build``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.documents import FilesystemDocumentStore
+from bot.settings import Settings
+from core.domain.escalation import default_policy
+from core.domain.notifications import ChannelKind
+from core.persistence.engine import make_engine
+from core.persistence.uow import Database
+from core.ports import Clock, SystemClock
+from core.services.context import Context, Rules
+
+
+def rules_from(settings: Settings) -> Rules:
+    channels = {ChannelKind.CHAT}
+    if settings.smtp_url:
+        channels.add(ChannelKind.EMAIL)
+    if settings.sms_webhook_url:
+        channels.add(ChannelKind.SMS)
+    return Rules(
+        timezone=settings.zone,
+        claim_check_months=settings.claim_check_months,
+        self_service_months=settings.self_service_months,
+        lapse_after=settings.lapse_after_months,
+        policy=default_policy(
+            0, settings.escalation_manager_hours, settings.escalation_director_hours
+        ),
+        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        channels=frozenset(channels),
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    ctx: Context
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None) -> Services:
+    settings = settings or Settings()
+    db = Database(make_engine(settings.database_url))
+    store = FilesystemDocumentStore(settings.documents_dir)
+    ctx = Context(
+        uow=db.uow, clock=clock or SystemClock(), documents=store, rules=rules_from(settings)
+    )
+    return Services(settings, db, ctx)

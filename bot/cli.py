@@ -1,0 +1,186 @@
+"""The ``hrbot`` command line (Typer). Heavy imports wait inside the commands that need them,
+so ``hrbot --help`` and ``hrbot faq ask`` start fast.
+
+Errors: one line on stderr, no traceback; exit 1 for bad data, 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="hrbot",
+    help="hrbot: keeps employees from being hurt by late social-insurance payments.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+class Lang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
+_EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"hrbot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _services() -> Any:
+    from bot.bootstrap import build
+
+    return build()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Web only; run `hrbot worker` elsewhere.")
+    ] = False,
+) -> None:
+    """Serve the web app (web chat, dashboard, webhooks) under uvicorn."""
+    import uvicorn
+
+    from bot.app import create_app
+
+    uvicorn.run(
+        create_app(run_worker=not no_worker),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def demo(
+    lang: Annotated[Lang, typer.Option(help="Language of the transcript.")] = Lang.ZH,
+) -> None:
+    """Replay the seed scenario on a throw-away database; exit 0 only if every step happened."""
+    from bot.demo.scenario import run_demo
+
+    ok = run_demo("zh-CN" if lang is Lang.ZH else "en", out=typer.echo)
+    raise typer.Exit(0 if ok else 1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Run Alembic migrations to head on HRBOT_DATABASE_URL."""
+    from core.persistence.migrate import current_revision, upgrade
+
+    services = _services()
+    try:
+        upgrade(services.db.engine)
+        typer.echo(f"database at revision {current_revision(services.db.engine)}")
+    finally:
+        services.close()
+
+
+@db_app.command("seed-demo")
+def db_seed_demo() -> None:
+    """Load the demo organisation, only into a database with no employees yet."""
+    from bot.demo.org import load_demo_org
+
+    services = _services()
+    try:
+        with services.ctx.uow() as uow:
+            if uow.directory.count_employees():
+                typer.echo("database already has employees: demo organisation not loaded")
+                return
+            load_demo_org(uow, services.ctx.today(), services.ctx.now())
+            uow.commit()
+            typer.echo(f"demo organisation loaded: {uow.directory.count_employees()} employees")
+    finally:
+        services.close()
+
+
+@app.command()
+def status(
+    employee_no: Annotated[str, typer.Argument(help="Employee number, e.g. E1001.")],
+    months: Annotated[
+        int | None, typer.Option(help="How many recent months (default 6).", min=1, max=120)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """An employee's contribution status over recent months."""
+    if not _EMPLOYEE_NO.match(employee_no):
+        fail(f"not an employee number: {employee_no!r}")
+    from bot.i18n import Translator
+    from core.services.status import check_status
+
+    services = _services()
+    try:
+        report = check_status(services.ctx, employee_no, months)
+    finally:
+        services.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    t = Translator(services.settings.default_locale, services.settings.zone)
+    typer.echo(f"{report.employee_no}: {report.status} ({t.word('status', report.status)})")
+    for m in report.months:
+        due = m.due_date.isoformat() if m.due_date else "-"
+        paid = m.paid_date.isoformat() if m.paid_date else "-"
+        typer.echo(
+            f"  {m.period}  {m.state:<15} due {due:<10}  paid {paid:<10}  "
+            f"{t.word('month', m.state)}"
+        )
+
+
+@app.command()
+def escalate(
+    now: Annotated[bool, typer.Option("--now", help="Run one sweep now, then exit.")] = False,
+) -> None:
+    """Fire the escalation steps and reminders now due (the scheduler runs this every minute)."""
+    if not now:
+        fail("nothing to do: pass --now to run one sweep", code=2)
+    from core.services.alerts import sweep_escalations
+
+    services = _services()
+    try:
+        result = sweep_escalations(services.ctx)
+    finally:
+        services.close()
+    typer.echo(f"escalation sweep: {result.fired} fired, {result.skipped} skipped")
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point: turns every expected failure into one line on stderr and an exit code."""
+    from core.domain.errors import DomainError
+
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="hrbot", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("hrbot: aborted", err=True)
+        sys.exit(1)
+    except typer.TyperException as error:  # click's errors; usage errors carry exit code 2
+        context = getattr(error, "ctx", None)
+        where = context.command_path if context is not None else "hrbot"
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
+            typer.echo(context.get_help(), err=True)
+        else:
+            typer.echo(f"{where}: {' '.join(message.split())}", err=True)
+        sys.exit(getattr(error, "exit_code", 2))
+    except DomainError as error:
+        typer.echo(f"hrbot: {error}", err=True)
+        sys.exit(1)
+    except OSError as error:
+        typer.echo(f"hrbot: {error.strerror or error}", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,1 @@
+"""The demo organisation and the seed scenario that ``hrbot demo`` plays."""

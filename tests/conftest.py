@@ -1,0 +1,88 @@
+"""Shared fixtures: a migrated database per test on SQLite, and on PostgreSQL when configured.
+
+Set ``HRBOT_TEST_DATABASE_URL`` (``.ci/run`` does) to run every database test on PostgreSQL too.
+Migrations run once per session per database; each test then starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from adapters.documents import FilesystemDocumentStore
+from core.persistence.engine import make_engine
+from core.persistence.migrate import upgrade
+from core.persistence.tables import metadata
+from core.persistence.uow import Database
+from core.ports import ManualClock
+from core.services.context import Context, Rules
+
+PG_URL = os.environ.get("HRBOT_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+# 2026-10-12 09:00 in Shanghai: August and September are past their 15th-of-month due dates.
+DEMO_NOW = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    assert PG_URL is not None
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "hrbot.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("pg_engine")
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield engine
+
+
+@pytest.fixture
+def db(engine: Engine) -> Database:
+    return Database(engine)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(DEMO_NOW)
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return Rules()
+
+
+@pytest.fixture
+def ctx(db: Database, clock: ManualClock, rules: Rules, tmp_path: Path) -> Context:
+    store = FilesystemDocumentStore(tmp_path / "documents")
+    return Context(uow=db.uow, clock=clock, documents=store, rules=rules)
