@@ -80,4 +80,6 @@ class OutgoingMessage:
     """The message key it was rendered from, so tests can assert on keys, not wording."""
     subject: str | None = None
     """Subject line for e-mail."""
+    locale: str | None = None
+    """The language the text was rendered in (``zh-CN`` or ``en``)."""
     params: dict[str, object] = field(default_factory=dict)

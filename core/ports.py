@@ -79,3 +79,19 @@ class PaymentGateway(Protocol):
     def pay_claim(
         self, claim_reference: str, employee_no: str, amount: Decimal
     ) -> GatewayReceipt: ...
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver a message.
+
+    ``retry_after`` is how long the far side asked us to wait (HTTP 429 ``Retry-After``);
+    ``permanent`` means retrying cannot help (address refused, user not linked, bot blocked), so
+    the dispatcher falls back to the next channel instead.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent

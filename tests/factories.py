@@ -8,17 +8,23 @@ month from those records, walked through the real lifecycle to the state asked f
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import func, select
+
+from core.domain.audit import AuditEntry
 from core.domain.batches import BatchLine, BatchState, ContributionBatch
 from core.domain.claims import REQUIRED_DOCUMENTS, ClaimType
 from core.domain.contributions import ContributionRecord, DelayReason
 from core.domain.directory import Branch, Employee, Role
 from core.domain.idnumbers import make_id_number
 from core.domain.periods import Period
+from core.persistence.tables import metadata
 from core.services.claims import attach_document, open_claim
 from core.services.context import Context
 
@@ -26,6 +32,8 @@ PDF = b"%PDF-1.4\n% test document\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 HEIC = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 16
+
+_ID_SEQUENCE = itertools.count(100)
 
 BASE = Decimal("10000.00")
 EMPLOYER = Decimal("2650.50")
@@ -109,7 +117,7 @@ def make_org(
         "张三",
         hire_date=hire_date,
         leave_date=leave_date,
-        id_sequence=123,
+        id_sequence=next(_ID_SEQUENCE) % 1000,
     )
     hr = add_employee(ctx, branch, f"{code}-H001", "李四", Role.HR, responsible_for=[branch])
     finance = add_employee(
@@ -234,3 +242,47 @@ def open_complete_claim(
     for kind in REQUIRED_DOCUMENTS[claim_type]:
         attach_document(ctx, claim.id, employee.id, kind, f"{kind}.pdf", PDF, channel="web")
     return claim.id
+
+
+# Reading back what happened ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    to: str
+    """The recipient's employee number."""
+    channel: str
+    key: str
+    params: dict[str, Any]
+    buttons: list[dict[str, Any]]
+    id: int
+
+
+def notices(ctx: Context, key: str | None = None, to: Employee | None = None) -> list[Notice]:
+    """The outbox, oldest first, optionally only one message key or one recipient."""
+    with ctx.uow() as uow:
+        numbers = {}
+        found = []
+        for n in uow.outbox.all():
+            if (key is not None and n.key != key) or (to is not None and n.recipient_id != to.id):
+                continue
+            if n.recipient_id not in numbers:
+                numbers[n.recipient_id] = uow.directory.employee(n.recipient_id).employee_no
+            found.append(
+                Notice(numbers[n.recipient_id], str(n.channel), n.key, n.params, n.buttons, n.id)
+            )
+        return found
+
+
+def audit_trail(ctx: Context, kind: str, subject_id: int) -> list[AuditEntry]:
+    with ctx.uow() as uow:
+        return list(uow.audit.for_subject(kind, subject_id))
+
+
+def row_counts(ctx: Context) -> dict[str, int]:
+    """How many rows each table holds: a snapshot to prove that nothing changed."""
+    with ctx.uow() as uow:
+        return {
+            table.name: int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in metadata.sorted_tables
+        }

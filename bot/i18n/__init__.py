@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from core.chat import OutgoingButton, OutgoingMessage
 from core.domain.directory import Employee
-from core.domain.notifications import Notification
+from core.domain.notifications import ChannelKind, Notification
 from core.services.buttons import button_token
 
 LOCALES = ("zh-CN", "en")
@@ -114,7 +114,10 @@ class CatalogRenderer:
     def render(self, notification: Notification, recipient: Employee) -> OutgoingMessage:
         t = self.translator_for(recipient)
         params = dict(notification.params) | {"_created_at": notification.created_at}
-        text = t(notification.key, **params)
+        key = notification.key
+        if notification.channel is ChannelKind.SMS and f"sms.{key}" in catalog(t.locale):
+            key = f"sms.{key}"  # the short form: an SMS carries only what it must
+        text = t(key, **params)
         buttons = tuple(
             OutgoingButton(
                 label=t(button["label_key"]),

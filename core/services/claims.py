@@ -42,6 +42,12 @@ _EXTENSION = {
     "image/heic": ".heic",
 }
 
+_DECISION_KEYS = {
+    "approve": "claim.approved",
+    "reject": "claim.rejected",
+    "return": "claim.returned",
+}
+
 
 @dataclass(frozen=True)
 class ClaimView:
@@ -343,7 +349,7 @@ def _decide(
             ctx,
             uow,
             employee,
-            f"claim.{event}d" if event != "return" else "claim.returned",
+            _DECISION_KEYS[event],
             {"claim": claim.reference, "reason": reason, "amount": str(amount) if amount else None},
             f"claim:{claim.id}:{event}:{now.isoformat()}",
         )

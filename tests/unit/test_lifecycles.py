@@ -95,7 +95,7 @@ MACHINES: dict[str, tuple[TransitionTable[Any], type[StrEnum], dict[tuple[str, s
 
 def _all_moves(legal: bool) -> list[Any]:
     params = []
-    for name, (table, states, expected, _) in MACHINES.items():
+    for name, (_table, states, expected, _) in MACHINES.items():
         events = sorted({event for _, event in expected})
         for state in states:
             for event in events:

@@ -26,7 +26,7 @@ UNPAID = None
 P = MonthState.PAID_ON_TIME
 L = MonthState.PAID_LATE
 N = MonthState.UNPAID_NOT_DUE
-O = MonthState.OVERDUE
+O = MonthState.OVERDUE  # noqa: E741
 X = MonthState.NOT_ENROLLED
 
 TODAY = date(2026, 10, 12)
