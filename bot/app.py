@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,8 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot.bootstrap import Services, build
+from bot.bootstrap import Services, build, build_router
 from bot.settings import Settings
+from bot.worker import Worker
 
 
 def create_app(settings: Settings | None = None, run_worker: bool = True) -> FastAPI:
@@ -20,9 +22,17 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build(settings)
         app.state.services = services
+        stop = asyncio.Event()
+        background = None
+        if run_worker:
+            worker = Worker(services, build_router(services.settings))
+            background = asyncio.create_task(worker.run(stop))
         try:
             yield
         finally:
+            stop.set()
+            if background is not None:
+                await background
             services.close()
 
     app = FastAPI(title="hrbot", version="0.1.0", lifespan=lifespan)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.documents import FilesystemDocumentStore
+from adapters.email import SmtpChannel, SmtpConfig
+from adapters.sms import SmsChannel
+from bot.routing import ChannelRouter
 from bot.settings import Settings
 from core.domain.escalation import default_policy
 from core.domain.notifications import ChannelKind
@@ -34,6 +37,16 @@ def rules_from(settings: Settings) -> Rules:
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         channels=frozenset(channels),
     )
+
+
+def build_router(settings: Settings) -> ChannelRouter:
+    """E-mail and SMS when configured; chat platforms register themselves as they arrive."""
+    router = ChannelRouter()
+    if settings.smtp_url:
+        router.email = SmtpChannel(SmtpConfig.from_url(settings.smtp_url, settings.smtp_from))
+    if settings.sms_webhook_url:
+        router.sms = SmsChannel(settings.sms_webhook_url)
+    return router
 
 
 @dataclass

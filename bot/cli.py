@@ -67,6 +67,28 @@ def serve(
 
 
 @app.command()
+def worker(
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.", min=0.1)] = 5.0,
+    log_json: Annotated[bool, typer.Option("--log-json", help="One JSON object a line.")] = False,
+) -> None:
+    """Run the scheduler and the notification dispatcher until SIGTERM (for a fleet of many)."""
+    import asyncio
+
+    from bot import logs
+    from bot.bootstrap import build_router
+    from bot.worker import Worker, run_until_signalled
+
+    logs.configure(json_lines=log_json)
+    services = _services()
+    try:
+        asyncio.run(
+            run_until_signalled(Worker(services, build_router(services.settings), interval))
+        )
+    finally:
+        services.close()
+
+
+@app.command()
 def demo(
     lang: Annotated[Lang, typer.Option(help="Language of the transcript.")] = Lang.ZH,
 ) -> None:

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_mode: Literal["webhook", "polling"] = "webhook"
     smtp_url: str | None = None
+    smtp_from: str = "hrbot <hrbot@localhost>"
     sms_webhook_url: str | None = None
     demo_mode: bool = False
     secret_key: str | None = None
