@@ -133,4 +133,5 @@ class CatalogRenderer:
             key=notification.key,
             subject=text.split("。")[0].split(". ")[0][:120],
             params=dict(notification.params),
+            locale=t.locale,
         )

@@ -35,11 +35,16 @@ def audit(
             actor_id=actor.id if actor else None,
             actor=actor.employee_no if actor else SYSTEM,
             channel=channel,
-            from_state=str(moved[0]) if moved else None,
-            to_state=str(moved[1]) if moved else None,
+            from_state=_state(moved[0]) if moved else None,
+            to_state=_state(moved[1]) if moved else None,
             detail=detail,
         )
     )
+
+
+def _state(value: Any) -> str | None:
+    """A state as text; ``None`` (nothing before an entity was created) stays NULL."""
+    return None if value is None else str(value)
 
 
 def notify(

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from adapters.email import SmtpChannel, SmtpConfig
 from adapters.sms import SmsChannel, retry_after_seconds
 from core.chat import Address, OutgoingMessage, Platform
 from core.ports import DeliveryFailed
-from tests.fakes import http_server, json_reply
+from tests.fakes import SmtpInbox, http_server, json_reply, smtp_server
 
 NOTICE = OutgoingMessage(
     text="🚨 社保异常提醒（一级）：上海分公司的张三报销 C000001 已暂缓。\n请在 24 小时内确认原因。",
@@ -24,31 +20,13 @@ NOTICE = OutgoingMessage(
 )
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        content = envelope.content  # type: ignore[attr-defined]
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(content)))  # type: ignore[attr-defined]
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[tuple[SmtpInbox, int]]:
+    with smtp_server() as server:
+        yield server
 
 
-def test_email_arrives_with_subject_language_and_both_bodies(smtp: tuple[Inbox, int]) -> None:
+def test_email_arrives_with_subject_language_and_both_bodies(smtp: tuple[SmtpInbox, int]) -> None:
     inbox, port = smtp
     channel = SmtpChannel(SmtpConfig.from_url(f"smtp://127.0.0.1:{port}", "hrbot <hr@corp.cn>"))
     message_id = channel.send(Address(Platform.EMAIL, "wangfang@example.com"), NOTICE)

@@ -98,7 +98,11 @@ def test_a_clean_record_goes_to_review_and_finance_is_asked(ctx: Context, clean:
         (clean.finance.employee_no, "claim.review_requested"),
     ]
     (review,) = notices(ctx, "claim.review_requested")
-    assert [b["action"] for b in review.buttons] == ["claim.approve", "claim.return", "claim.reject"]
+    assert [b["action"] for b in review.buttons] == [
+        "claim.approve",
+        "claim.return",
+        "claim.reject",
+    ]
     assert review.params["claim"] == claim.reference
     assert notices(ctx, "claim.held") == [] and notices(ctx, "alert.level1") == []
     trail = [(a.action, a.from_state, a.to_state) for a in audit_trail(ctx, "claim", claim_id)]
@@ -145,9 +149,7 @@ def test_overdue_months_hold_the_claim_alert_hr_and_tell_the_employee(
         ]
 
 
-def test_level_one_goes_by_chat_and_email_when_email_is_on(
-    ctx: Context, delayed: Org
-) -> None:
+def test_level_one_goes_by_chat_and_email_when_email_is_on(ctx: Context, delayed: Org) -> None:
     with_email = dataclasses.replace(
         ctx, rules=Rules(channels=frozenset({ChannelKind.CHAT, ChannelKind.EMAIL}))
     )
@@ -199,9 +201,7 @@ def test_hold_alert_and_notices_are_one_transaction(
 
 def test_a_claim_with_missing_documents_cannot_be_submitted(ctx: Context, clean: Org) -> None:
     claim = open_claim(ctx, clean.employee.id, ClaimType.HOSPITALIZATION)
-    attach_document(
-        ctx, claim.id, clean.employee.id, DocumentKind.ID_COPY, "id.pdf", PDF
-    )
+    attach_document(ctx, claim.id, clean.employee.id, DocumentKind.ID_COPY, "id.pdf", PDF)
     before = row_counts(ctx)
     with pytest.raises(ClaimIncomplete) as raised:
         submit_claim(ctx, claim.id, clean.employee.id)
@@ -443,3 +443,22 @@ def test_payout_goes_by_sms_too_when_sms_is_on(ctx: Context, clean: Org, in_revi
     approve_claim(with_sms, in_review, clean.finance.id, Decimal("10.00"))
     record_payout(with_sms, in_review, clean.finance.id, "PAY-2")
     assert [n.channel for n in notices(ctx, "claim.paid")] == ["chat", "sms"]
+
+
+def test_the_audit_trail_starts_from_nothing(ctx: Context, delayed: Org) -> None:
+    claim_id = open_complete_claim(ctx, delayed.employee)
+    submit_claim(ctx, claim_id, delayed.employee.id)
+    moves = [
+        (a.action, a.from_state, a.to_state, a.actor)
+        for a in audit_trail(ctx, "claim", claim_id)
+        if a.to_state is not None
+    ]
+    assert moves == [
+        ("claim.open", None, "draft", delayed.employee.employee_no),
+        ("claim.submit", "draft", "submitted", delayed.employee.employee_no),
+        ("claim.hold", "submitted", "on_hold", "system"),
+    ]
+    with ctx.uow() as uow:
+        (alert,) = uow.alerts.unresolved()
+    first = audit_trail(ctx, "alert", alert.id)[0]
+    assert (first.action, first.from_state, first.to_state) == ("alert.open", None, "open")

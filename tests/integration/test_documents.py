@@ -52,8 +52,13 @@ def test_an_upload_is_stored_under_a_key_of_our_own(
     ctx: Context, org: Org, draft: int, tmp_path: Path
 ) -> None:
     view = attach_document(
-        ctx, draft, org.employee.id, DocumentKind.ADMISSION_CERTIFICATE,
-        "../../etc/住院证.JPG", JPEG, channel="telegram",
+        ctx,
+        draft,
+        org.employee.id,
+        DocumentKind.ADMISSION_CERTIFICATE,
+        "../../etc/住院证.JPG",
+        JPEG,
+        channel="telegram",
     )
     (document,) = view.documents
     assert document.filename == "住院证.JPG"
@@ -66,29 +71,76 @@ def test_an_upload_is_stored_under_a_key_of_our_own(
     assert view.received == {DocumentKind.ADMISSION_CERTIFICATE}
     (entry,) = [a for a in audit_trail(ctx, "claim", draft) if a.action == "claim.attach"]
     assert (entry.actor, entry.channel) == (org.employee.employee_no, "telegram")
-    assert entry.detail == {"kind": "admission_certificate", "size": len(JPEG),
-                            "content_type": "image/jpeg"}
+    assert entry.detail == {
+        "kind": "admission_certificate",
+        "size": len(JPEG),
+        "content_type": "image/jpeg",
+    }
 
 
 @pytest.mark.parametrize(
     ("who", "kind", "filename", "content", "error", "reason"),
     [
-        pytest.param("hr", DocumentKind.ID_COPY, "id.pdf", PDF, PermissionDenied, None,
-                     id="wrong-owner"),
-        pytest.param("colleague", DocumentKind.ID_COPY, "id.pdf", PDF, PermissionDenied, None,
-                     id="another-employee"),
-        pytest.param("employee", DocumentKind.OUTPATIENT_RECORD, "record.pdf", PDF,
-                     DocumentRejected, "wrong_kind", id="kind-of-another-claim-type"),
-        pytest.param("employee", DocumentKind.VOUCHER, "voucher.pdf", PDF,
-                     DocumentRejected, "wrong_kind", id="voucher-is-not-uploaded"),
-        pytest.param("employee", DocumentKind.ID_COPY, "id.pdf", PNG,
-                     DocumentRejected, "disguised", id="disguised"),
-        pytest.param("employee", DocumentKind.ID_COPY, "id.jpg", b"MZ\x90\x00" * 8,
-                     DocumentRejected, "unsupported_type", id="executable"),
-        pytest.param("employee", DocumentKind.ID_COPY, "id.pdf", b"",
-                     DocumentRejected, "empty", id="empty"),
-        pytest.param("employee", DocumentKind.ID_COPY, "id.pdf", PDF + b"\x00" * 2048,
-                     DocumentRejected, "too_large", id="oversized"),
+        pytest.param(
+            "hr", DocumentKind.ID_COPY, "id.pdf", PDF, PermissionDenied, None, id="wrong-owner"
+        ),
+        pytest.param(
+            "colleague",
+            DocumentKind.ID_COPY,
+            "id.pdf",
+            PDF,
+            PermissionDenied,
+            None,
+            id="another-employee",
+        ),
+        pytest.param(
+            "employee",
+            DocumentKind.OUTPATIENT_RECORD,
+            "record.pdf",
+            PDF,
+            DocumentRejected,
+            "wrong_kind",
+            id="kind-of-another-claim-type",
+        ),
+        pytest.param(
+            "employee",
+            DocumentKind.VOUCHER,
+            "voucher.pdf",
+            PDF,
+            DocumentRejected,
+            "wrong_kind",
+            id="voucher-is-not-uploaded",
+        ),
+        pytest.param(
+            "employee",
+            DocumentKind.ID_COPY,
+            "id.pdf",
+            PNG,
+            DocumentRejected,
+            "disguised",
+            id="disguised",
+        ),
+        pytest.param(
+            "employee",
+            DocumentKind.ID_COPY,
+            "id.jpg",
+            b"MZ\x90\x00" * 8,
+            DocumentRejected,
+            "unsupported_type",
+            id="executable",
+        ),
+        pytest.param(
+            "employee", DocumentKind.ID_COPY, "id.pdf", b"", DocumentRejected, "empty", id="empty"
+        ),
+        pytest.param(
+            "employee",
+            DocumentKind.ID_COPY,
+            "id.pdf",
+            PDF + b"\x00" * 2048,
+            DocumentRejected,
+            "too_large",
+            id="oversized",
+        ),
     ],
 )
 def test_refused_uploads_change_nothing(

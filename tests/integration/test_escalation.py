@@ -85,7 +85,8 @@ def test_level_two_fires_at_24_hours_and_not_a_minute_before(
     assert level3.to == org.hr_director.employee_no  # the group's director: no branch row needed
     assert alert_state(ctx, alert_id) == (AlertState.OPEN, 3)
     escalations = [
-        (a.from_state, a.to_state) for a in audit_trail(ctx, "alert", alert_id)
+        (a.from_state, a.to_state)
+        for a in audit_trail(ctx, "alert", alert_id)
         if a.action == "alert.escalate"
     ]
     assert escalations == [("0", "1"), ("1", "2"), ("2", "3")]
@@ -256,7 +257,9 @@ def test_a_level_with_nobody_to_notify_is_skipped_and_recorded(
         skipped = [s for s in uow.alerts.steps(alert_id) if s.level == 2]
         assert [(s.state, s.fired_at) for s in skipped] == [(StepState.SKIPPED, T0 + 24 * HOUR)]
         assert skipped[0].note is not None and "hr_manager" in skipped[0].note
-    (record,) = [a for a in audit_trail(ctx, "alert", alert_id) if a.action == "alert.level_skipped"]
+    (record,) = [
+        a for a in audit_trail(ctx, "alert", alert_id) if a.action == "alert.level_skipped"
+    ]
     assert record.detail == {"level": 2, "role": "hr_manager"}
 
     # The next level still fires on time, and the skipped one is not retried.
