@@ -282,3 +282,13 @@ inbox = Table(
     Column("processed", Boolean, nullable=False, default=False),
     UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event"),
 )
+
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("period", PeriodType, nullable=False),
+    Column("amount", MONEY, nullable=False),
+    UniqueConstraint("branch_id", "period", name="uq_budgets_branch_period"),
+)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from core.domain.audit import AuditEntry
@@ -40,6 +41,18 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
         )
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def test_the_schema_comparison_would_see_a_difference(engine: Engine) -> None:
+    """Guards the test above: a table the migrations lack is reported."""
+    wanted = MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(wanted)
+    Table("canary", wanted, Column("id", Integer, primary_key=True))
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, wanted)
+    assert [d[0] for d in differences] == ["add_table"]
 
 
 def test_money_is_exact_to_the_fen(ctx: Context) -> None:
@@ -264,7 +277,7 @@ def test_alert_round_trip(ctx: Context) -> None:
 
 def test_natural_keys_are_unique(ctx: Context) -> None:
     org = make_org(ctx)
-    record = {
+    record: dict[str, Any] = {
         "employee_id": org.employee.id,
         "period": Period(2026, 9),
         "base": Decimal(1),

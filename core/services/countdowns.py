@@ -1,0 +1,101 @@
+"""Deadline countdowns: plan reminder rows for unpaid batches, and fire those now due.
+
+Planning is idempotent (one row per batch, kind and day), so the scheduler can run it every
+round; firing uses the same leases as escalation steps, so many workers fire each row once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core.domain.batches import BatchState
+from core.domain.directory import Role
+from core.domain.escalation import StepState, SubjectKind
+from core.domain.reminders import Reminder, ReminderKind, countdown
+from core.services.alerts import open_alert
+from core.services.batches import batch_params
+from core.services.common import audit, notify
+from core.services.context import Context
+
+if TYPE_CHECKING:
+    from core.persistence.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CountdownResult:
+    planned: int = 0
+    reminded: int = 0
+    alerted: int = 0
+    cancelled: int = 0
+
+
+def plan_countdowns(ctx: Context) -> int:
+    """Add the reminder rows every unpaid batch should have; returns how many were added."""
+    now, added = ctx.now(), 0
+    with ctx.uow() as uow:
+        for batch in uow.batches.unpaid():
+            have = {(r.kind, r.days_before) for r in uow.reminders.for_batch(batch.id)}
+            for kind, days, due_at in countdown(
+                batch.due_date, ctx.rules.reminder_days, ctx.rules.timezone
+            ):
+                # A reminder whose moment has passed is no use; the due-date alarm always is.
+                stale = kind is ReminderKind.DEADLINE_SOON and due_at <= now
+                if (kind, days) in have or stale:
+                    continue
+                uow.reminders.add(Reminder(batch_id=batch.id, kind=kind, days_before=days,
+                                           due_at=due_at))
+                added += 1
+        uow.commit()
+    return added
+
+
+def fire_due_reminders(ctx: Context, owner: str, limit: int = 200) -> CountdownResult:
+    reminded = alerted = cancelled = 0
+    with ctx.uow() as uow:
+        claimed = uow.reminders.claim_due(ctx.now(), owner, ctx.rules.lease, limit)
+        uow.commit()
+    for reminder_id in claimed:
+        with ctx.uow() as uow:
+            if not uow.reminders.hold(reminder_id, owner, ctx.now(), ctx.rules.lease):
+                continue
+            outcome = _fire(ctx, uow, uow.reminders.get(reminder_id))
+            uow.commit()
+        reminded += outcome == "reminded"
+        alerted += outcome == "alerted"
+        cancelled += outcome == "cancelled"
+    return CountdownResult(0, reminded, alerted, cancelled)
+
+
+def _fire(ctx: Context, uow: UnitOfWork, reminder: Reminder) -> str:
+    batch = uow.batches.get(reminder.batch_id)
+    now = ctx.now()
+    reminder.lease_owner, reminder.lease_until, reminder.fired_at = None, None, now
+    if batch.state is BatchState.PAID:
+        reminder.state, reminder.note = StepState.CANCELLED, "batch paid"
+        return "cancelled"
+    reminder.state = StepState.FIRED
+    if reminder.kind is ReminderKind.DEADLINE_PASSED:
+        records = uow.contributions.for_branch(batch.branch_id, batch.period)
+        causes = [r.delay_reason for r in records if r.delay_reason is not None]
+        open_alert(ctx, uow, (SubjectKind.CONTRIBUTION_BATCH, batch.id), batch.branch_id,
+                   suspected_cause=causes[0] if causes else None)
+        audit(uow, now, "batch.overdue", ("batch", batch.id), state=str(batch.state))
+        return "alerted"
+    params = batch_params(uow, batch) | {"days": reminder.days_before}
+    people = [*uow.directory.responsible(batch.branch_id, Role.HR),
+              *uow.directory.responsible(batch.branch_id, Role.FINANCE)]
+    for person in people:
+        notify(ctx, uow, person, "batch.deadline_soon", params,
+               f"reminder:{reminder.id}")
+    audit(uow, now, "batch.reminder", ("batch", batch.id), days_before=reminder.days_before,
+          notified=[p.employee_no for p in people])
+    return "reminded"
+
+
+def cancel_reminders(uow: UnitOfWork, batch_id: int, why: str) -> int:
+    pending = [r for r in uow.reminders.for_batch(batch_id) if r.state is StepState.PENDING]
+    for reminder in pending:
+        reminder.state, reminder.note = StepState.CANCELLED, why
+    return len(pending)
+

@@ -1,0 +1,1 @@
+"""Tests of the FAQ engine (faq/) and of the ``hrbot faq`` commands."""
