@@ -14,6 +14,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.faq_cli import faq_app
+
 app = typer.Typer(
     name="hrbot",
     help="hrbot: keeps employees from being hurt by late social-insurance payments.",
@@ -23,6 +25,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(faq_app, name="faq")
 
 
 class Lang(StrEnum):
@@ -171,13 +174,20 @@ def escalate(
     if not now:
         fail("nothing to do: pass --now to run one sweep", code=2)
     from core.services.alerts import sweep_escalations
+    from core.services.countdowns import fire_due_reminders, plan_countdowns
 
     services = _services()
     try:
-        result = sweep_escalations(services.ctx)
+        planned = plan_countdowns(services.ctx)
+        reminders = fire_due_reminders(services.ctx, owner="escalate-now")
+        result = sweep_escalations(services.ctx, owner="escalate-now")
     finally:
         services.close()
-    typer.echo(f"escalation sweep: {result.fired} fired, {result.skipped} skipped")
+    typer.echo(
+        f"escalation sweep: {result.fired} fired, {result.skipped} skipped; "
+        f"reminders: {planned} planned, {reminders.reminded} sent, "
+        f"{reminders.alerted} alerts opened"
+    )
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

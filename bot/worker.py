@@ -13,6 +13,8 @@ import logging
 import os
 import signal
 import socket
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -21,9 +23,11 @@ from bot.bootstrap import Services
 from bot.i18n import CatalogRenderer
 from bot.routing import ChannelRouter
 from core.services.alerts import sweep_escalations
+from core.services.countdowns import fire_due_reminders, plan_countdowns
 from core.services.delivery import deliver_due
 
 log = logging.getLogger("hrbot.worker")
+PLAN_EVERY_SECONDS = 60.0
 
 
 @dataclass
@@ -38,11 +42,18 @@ class Worker:
     def __post_init__(self) -> None:
         settings = self.services.settings
         self.renderer = CatalogRenderer(settings.default_locale, settings.zone)
+        self.stopping = threading.Event()
+        self._planned_at = -PLAN_EVERY_SECONDS
 
     def tick(self) -> None:
-        """One round: fire due escalation steps, then deliver due notifications."""
-        swept = sweep_escalations(self.services.ctx)
-        delivered = deliver_due(self.services.ctx, self.router, self.renderer)
+        """One round: plan and fire countdowns, fire due escalation steps, deliver notices."""
+        ctx, stop = self.services.ctx, self.stopping.is_set
+        if time.monotonic() - self._planned_at >= PLAN_EVERY_SECONDS:
+            plan_countdowns(ctx)
+            self._planned_at = time.monotonic()
+        fire_due_reminders(ctx, self.owner)
+        swept = sweep_escalations(ctx, self.owner, stop=stop)
+        delivered = deliver_due(ctx, self.router, self.renderer, self.owner, stop=stop)
         if swept.fired or swept.skipped or delivered.sent or delivered.retried or delivered.dead:
             log.info(
                 "tick: %d steps fired, %d skipped; %d sent, %d retried, %d dead",
@@ -55,6 +66,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker %s started (every %.1f s)", self.owner, self.interval)
+        watcher = asyncio.create_task(self._watch(stop))
         while not stop.is_set():
             try:
                 await bridge.call(self.tick)
@@ -62,7 +74,13 @@ class Worker:
                 log.exception("worker tick failed; retrying in %.1f s", self.interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
+        await watcher
         log.info("worker %s stopped", self.owner)
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        # The tick runs in a thread: tell it to hand back its remaining leases when asked to stop.
+        await stop.wait()
+        self.stopping.set()
 
 
 async def run_until_signalled(worker: Worker) -> None:

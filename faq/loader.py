@@ -166,7 +166,10 @@ def _small_talk(path: Path) -> dict[str, dict[Lang, str]]:
 def load_knowledge_base(
     kb_dir: Path = KB_DIR, required: Iterable[str] = REQUIRED_INTENT_IDS
 ) -> KnowledgeBase:
-    """Read and validate every file; raises :class:`KnowledgeBaseError` on the first fault."""
+    """Read and validate every file; raises :class:`KnowledgeBaseError` on the first fault.
+
+    The lexicon (synonyms, fillers, small-talk phrases) is always the packaged one, since it
+    decides how every example is normalised; ``kb_dir`` supplies the rest."""
     files = sorted((kb_dir / "intents").glob("*.json"))
     entries = []
     for path in files:

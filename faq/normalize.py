@@ -187,7 +187,6 @@ def normalize(
     )
 
 
-
 @cache
 def lexicon(kb_dir: Path = KB_DIR) -> Lexicon:
     """Read ``lexicon.json`` and ``small_talk.json`` once per process."""

@@ -81,6 +81,8 @@ class Translator:
             return self.word("claim_type", value)
         if name == "status":
             return self.word("status", value)
+        if name in ("state", "batch_state"):
+            return self.word("batch_state", value)
         if name == "deadline":
             return self.when(value)
         if name == "deadline_hours":

@@ -107,6 +107,10 @@ def phone(cell: Cell) -> str:
 
 def id_number(cell: Cell) -> str:
     """The shape only (17 digits and a digit or X); the check digit is a level 2 check."""
+    if isinstance(cell, float):
+        # A spreadsheet keeps 15 significant digits of a number: an ID number typed into a
+        # number cell has already lost its last digits, and must be re-entered as text.
+        raise FieldError("id_number_as_number")
     value = _plain(cell).upper().replace(" ", "")
     if not _ID_NUMBER.match(value):
         raise FieldError("bad_id_number")

@@ -159,23 +159,30 @@ def _csv_rows(reader: Any) -> Iterator[Row]:
 
 def _open_xlsx(path: Path, sheet: str | None) -> Source:
     import openpyxl  # only workbook imports pay for loading it
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    # A file object, not the path: openpyxl judges a path by its extension, and the magic
+    # number has already said this is a workbook, whatever the file is called.
+    file = path.open("rb")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        file.close()
         raise SourceError("bad_xlsx", detail=str(error)) from None
+
+    def close() -> None:
+        book.close()
+        file.close()
+
     names: list[str] = list(book.sheetnames)
     if sheet is not None and sheet not in names:
-        book.close()
+        close()
         raise SourceError("no_sheet", usage=True, sheet=sheet, sheets=", ".join(names))
     worksheet = book[sheet] if sheet is not None else book.worksheets[0]
     rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
-    header: tuple[Cell, ...] = ()
-    for _number, cells in rows:
-        header = tuple(cells)
-        break
+    header: tuple[Cell, ...] = next((tuple(cells) for _number, cells in rows), ())
     if not any(_filled(cell) for cell in header):
-        book.close()
+        close()
         raise SourceError("empty")
     max_row = worksheet.max_row
     return Source(
@@ -186,7 +193,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Source:
         estimated_rows=int(max_row) - 1 if max_row else None,
         header=header,
         rows=((number, tuple(cells)) for number, cells in rows),
-        close=book.close,
+        close=close,
     )
 
 

@@ -33,10 +33,7 @@ def claim_due(
 ) -> list[int]:
     """Lease up to ``limit`` rows matching ``due`` to ``owner``; returns their ids in order."""
     candidates = (
-        select(table.c.id)
-        .where(due, lease_is_free(table, now))
-        .order_by(*order_by)
-        .limit(limit)
+        select(table.c.id).where(due, lease_is_free(table, now)).order_by(*order_by).limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)

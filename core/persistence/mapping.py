@@ -17,6 +17,7 @@ from core.domain.contributions import ContributionRecord
 from core.domain.directory import Branch, Department, Employee, Responsibility
 from core.domain.escalation import Alert, EscalationStep
 from core.domain.notifications import Notification
+from core.domain.reminders import Reminder
 from core.persistence import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -37,6 +38,7 @@ _MAPPINGS = (
     (EscalationStep, tables.escalation_steps),
     (Notification, tables.outbox),
     (AuditEntry, tables.audit_log),
+    (Reminder, tables.reminders),
 )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain.audit import AuditEntry
-from core.domain.batches import BatchLine, ContributionBatch
+from core.domain.batches import BatchLine, BatchState, ContributionBatch
 from core.domain.claims import Claim, ClaimDocument, ClaimState
 from core.domain.contributions import ContributionRecord
 from core.domain.directory import Branch, Department, Employee, Responsibility, Role
@@ -17,7 +17,9 @@ from core.domain.errors import NotFound
 from core.domain.escalation import Alert, AlertState, EscalationPolicy, EscalationStep, StepState
 from core.domain.notifications import DeliveryState, Notification
 from core.domain.periods import Period
+from core.domain.reminders import Reminder
 from core.persistence import tables as t
+from core.persistence.leases import claim_due, hold, release
 
 
 class _Repository:
@@ -137,6 +139,11 @@ class BatchRepository(_Repository):
         )
         return self.session.scalars(query).first()
 
+    def unpaid(self) -> Sequence[ContributionBatch]:
+        """The latest version of every batch not yet paid (the ones with deadlines to watch)."""
+        query = select(ContributionBatch).where(t.batches.c.state != BatchState.PAID)
+        return self.session.scalars(query.order_by(t.batches.c.due_date, t.batches.c.id)).all()
+
     def lines(self, batch_id: int) -> Sequence[BatchLine]:
         query = select(BatchLine).where(t.batch_lines.c.batch_id == batch_id)
         return self.session.scalars(query.order_by(t.batch_lines.c.id)).all()
@@ -213,6 +220,21 @@ class AlertRepository(_Repository):
         )
         return self.session.scalars(query).all()
 
+    def claim_due_steps(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 500
+    ) -> list[int]:
+        table = t.escalation_steps
+        due = (table.c.state == StepState.PENDING) & (table.c.due_at <= now)
+        return claim_due(
+            self.session, table, due, [table.c.due_at, table.c.id], owner, now, lease, limit
+        )
+
+    def hold_step(self, step_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        return hold(self.session, t.escalation_steps, step_id, owner, now, lease)
+
+    def release_steps(self, step_ids: list[int], owner: str) -> None:
+        release(self.session, t.escalation_steps, step_ids, owner)
+
     def policy_version(self, policy: EscalationPolicy) -> int:
         """The stored version of this policy's levels, storing it as a new version if new."""
         rows = self.session.execute(
@@ -252,6 +274,10 @@ class OutboxRepository(_Repository):
         self.session.add(notification)
         return True
 
+    def exists(self, idempotency_key: str) -> bool:
+        query = select(t.outbox.c.id).where(t.outbox.c.idempotency_key == idempotency_key)
+        return self.session.scalar(query) is not None
+
     def get(self, notification_id: int) -> Notification:
         found = self.session.get(Notification, notification_id)
         if found is None:
@@ -268,6 +294,27 @@ class OutboxRepository(_Repository):
         )
         return self.session.scalars(query).all()
 
+    def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int = 100) -> list[int]:
+        table = t.outbox
+        due = (table.c.state == DeliveryState.PENDING) & (
+            table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
+        )
+        return claim_due(self.session, table, due, [table.c.id], owner, now, lease, limit)
+
+    def hold(self, notification_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        return hold(self.session, t.outbox, notification_id, owner, now, lease)
+
+    def release(self, notification_ids: list[int], owner: str) -> None:
+        release(self.session, t.outbox, notification_ids, owner)
+
+    def depth(self) -> int:
+        query = (
+            select(func.count())
+            .select_from(t.outbox)
+            .where(t.outbox.c.state == DeliveryState.PENDING)
+        )
+        return int(self.session.scalar(query) or 0)
+
     def all(self) -> Sequence[Notification]:
         return self.session.scalars(select(Notification).order_by(t.outbox.c.id)).all()
 
@@ -281,3 +328,25 @@ class AuditRepository(_Repository):
 
     def all(self) -> Sequence[AuditEntry]:
         return self.session.scalars(select(AuditEntry).order_by(t.audit_log.c.id)).all()
+
+
+class ReminderRepository(_Repository):
+    def get(self, reminder_id: int) -> Reminder:
+        found = self.session.get(Reminder, reminder_id)
+        if found is None:
+            raise NotFound(f"no reminder {reminder_id}", kind="reminder")
+        return found
+
+    def for_batch(self, batch_id: int) -> Sequence[Reminder]:
+        query = select(Reminder).where(t.reminders.c.batch_id == batch_id)
+        return self.session.scalars(query.order_by(t.reminders.c.due_at)).all()
+
+    def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int = 200) -> list[int]:
+        table = t.reminders
+        due = (table.c.state == StepState.PENDING) & (table.c.due_at <= now)
+        return claim_due(
+            self.session, table, due, [table.c.due_at, table.c.id], owner, now, lease, limit
+        )
+
+    def hold(self, reminder_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        return hold(self.session, t.reminders, reminder_id, owner, now, lease)

@@ -25,6 +25,7 @@ from core.domain.contributions import DelayReason
 from core.domain.directory import Locale, Role
 from core.domain.escalation import AlertState, StepKind, StepState, SubjectKind
 from core.domain.notifications import ChannelKind, DeliveryState
+from core.domain.reminders import ReminderKind
 from core.persistence.types import JSONText, Money, PeriodType, UTCDateTime
 
 metadata = MetaData(
@@ -291,4 +292,21 @@ budgets = Table(
     Column("period", PeriodType, nullable=False),
     Column("amount", MONEY, nullable=False),
     UniqueConstraint("branch_id", "period", name="uq_budgets_branch_period"),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("contribution_batches.id"), nullable=False),
+    Column("kind", enum(ReminderKind, "reminder_kind"), nullable=False),
+    Column("days_before", Integer, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("state", enum(StepState, "step_state"), nullable=False),
+    Column("fired_at", UTCDateTime),
+    Column("note", Text),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    UniqueConstraint("batch_id", "kind", "days_before", name="uq_reminders_batch_kind_days"),
+    Index("ix_reminders_due", "state", "due_at"),
 )

@@ -16,6 +16,7 @@ from core.persistence.repositories import (
     ContributionRepository,
     DirectoryRepository,
     OutboxRepository,
+    ReminderRepository,
 )
 
 
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.alerts = AlertRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.reminders = ReminderRepository(self.session)
         return self
 
     def __exit__(

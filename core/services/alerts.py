@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -163,23 +165,52 @@ def close_alerts_for(
     return len(found)
 
 
-def sweep_escalations(ctx: Context, limit: int = 500) -> SweepResult:
-    """Fire every timer due by now, oldest first, each in its own transaction."""
-    fired = skipped = 0
+def sweep_escalations(
+    ctx: Context,
+    owner: str | None = None,
+    limit: int = 500,
+    stop: Callable[[], bool] | None = None,
+) -> SweepResult:
+    """Fire every timer due by now, oldest first, each in its own transaction.
+
+    Due rows are leased to ``owner`` first, so any number of workers can sweep at once and each
+    step fires exactly once; on ``stop`` the leases not yet worked on are handed back.
+    """
+    owner = owner or f"sweep-{uuid.uuid4().hex[:12]}"
     with ctx.uow() as uow:
-        due_ids = [step.id for step in uow.alerts.due_steps(ctx.now(), limit)]
-    for step_id in due_ids:
+        claimed = uow.alerts.claim_due_steps(ctx.now(), owner, ctx.rules.lease, limit)
+        uow.commit()
+    fired = skipped = 0
+    for index, step_id in enumerate(claimed):
+        if stop is not None and stop():
+            with ctx.uow() as uow:
+                uow.alerts.release_steps(claimed[index:], owner)
+                uow.commit()
+            break
         with ctx.uow() as uow:
+            if not uow.alerts.hold_step(step_id, owner, ctx.now(), ctx.rules.lease):
+                continue  # the lease ran out and another worker has the step
             step = uow.alerts.step(step_id)
-            if step is None or step.state is not StepState.PENDING:
-                continue
+            assert step is not None
+            step.lease_owner = step.lease_until = None
             alert = uow.alerts.get(step.alert_id)
+            if _earlier_pending(uow, alert, step):
+                uow.commit()  # an earlier level fires first (maybe on another worker); next round
+                continue
             if _fire(ctx, uow, alert, step, ctx.now()):
                 fired += 1
             else:
                 skipped += 1
             uow.commit()
     return SweepResult(fired, skipped)
+
+
+def _earlier_pending(uow: UnitOfWork, alert: Alert, step: EscalationStep) -> bool:
+    return any(
+        (other.due_at, other.id) < (step.due_at, step.id)
+        for other in uow.alerts.pending_steps(alert.id)
+        if other.id != step.id
+    )
 
 
 def _fire_due_of(ctx: Context, uow: UnitOfWork, alert: Alert, now: datetime) -> None:
@@ -243,7 +274,7 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
             ctx,
             uow,
             person,
-            f"alert.level{min(step.level, 3)}",
+            f"{_KEY_PREFIX[alert.subject_kind]}.level{min(step.level, 3)}",
             params,
             f"alert:{alert.id}:step:{step.id}",
             channels=[ChannelKind(c) for c in level.channels],
@@ -288,4 +319,21 @@ def _alert_params(ctx: Context, uow: UnitOfWork, alert: Alert) -> dict[str, Any]
         params["months"] = [str(m.period) for m in report.problem_months]
     if alert.subject_kind is SubjectKind.HELD_CLAIM:
         params["claim"] = uow.claims.get(alert.subject_id).reference
+    if alert.subject_kind is SubjectKind.CONTRIBUTION_BATCH:
+        batch = uow.batches.get(alert.subject_id)
+        params |= {
+            "period": str(batch.period),
+            "due_date": batch.due_date.isoformat(),
+            "total": str(batch.total),
+            "headcount": batch.headcount,
+            "batch_state": str(batch.state),
+        }
     return params
+
+
+# Held claims keep the plain keys (the seed's alert); other subjects say what they are about.
+_KEY_PREFIX = {
+    SubjectKind.HELD_CLAIM: "alert",
+    SubjectKind.CONTRIBUTION_BATCH: "alert.batch",
+    SubjectKind.EMPLOYEE_STATUS: "alert.status",
+}

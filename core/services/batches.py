@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from core.domain.batches import BatchState, ContributionBatch
 from core.domain.claims import require_reason
 from core.domain.directory import HR_ROLES, Role
-from core.domain.escalation import SubjectKind
+from core.domain.escalation import StepState, SubjectKind
 from core.domain.notifications import Button
 from core.services.alerts import close_alerts_for
 from core.services.claims import resume_held_claims
@@ -146,6 +146,9 @@ def record_batch_payment(
             lines=len(lines),
         )
         close_alerts_for(ctx, uow, (SubjectKind.CONTRIBUTION_BATCH, batch.id), "batch paid")
+        for reminder in uow.reminders.for_batch(batch.id):
+            if reminder.state is StepState.PENDING:
+                reminder.state, reminder.note = StepState.CANCELLED, "batch paid"
         uow.flush()
         resume_held_claims(ctx, uow, {line.employee_id for line in lines})
         _tell_hr(ctx, uow, batch, "batch.paid", {"paid_on": paid_on.isoformat()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,12 @@ class Rules:
     max_upload_bytes: int = 20 * 1024 * 1024
     channels: frozenset[ChannelKind] = frozenset({ChannelKind.CHAT})
     """Channels notifications may use; chat always, e-mail and SMS when configured."""
-    delivery_attempts: int = 5
+    delivery_attempts: int = 8
+    """Attempts per notification before it goes dead-letter and HR is told."""
+    reminder_days: tuple[int, ...] = (3, 1)
+    """Days before a batch's due date when HR and finance are reminded."""
+    lease: timedelta = timedelta(minutes=2)
+    """How long a worker holds a claimed timer or notification before others may take it."""
 
 
 @dataclass

@@ -43,8 +43,9 @@ def plan_countdowns(ctx: Context) -> int:
                 stale = kind is ReminderKind.DEADLINE_SOON and due_at <= now
                 if (kind, days) in have or stale:
                     continue
-                uow.reminders.add(Reminder(batch_id=batch.id, kind=kind, days_before=days,
-                                           due_at=due_at))
+                uow.reminders.add(
+                    Reminder(batch_id=batch.id, kind=kind, days_before=days, due_at=due_at)
+                )
                 added += 1
         uow.commit()
     return added
@@ -78,24 +79,28 @@ def _fire(ctx: Context, uow: UnitOfWork, reminder: Reminder) -> str:
     if reminder.kind is ReminderKind.DEADLINE_PASSED:
         records = uow.contributions.for_branch(batch.branch_id, batch.period)
         causes = [r.delay_reason for r in records if r.delay_reason is not None]
-        open_alert(ctx, uow, (SubjectKind.CONTRIBUTION_BATCH, batch.id), batch.branch_id,
-                   suspected_cause=causes[0] if causes else None)
+        open_alert(
+            ctx,
+            uow,
+            (SubjectKind.CONTRIBUTION_BATCH, batch.id),
+            batch.branch_id,
+            suspected_cause=causes[0] if causes else None,
+        )
         audit(uow, now, "batch.overdue", ("batch", batch.id), state=str(batch.state))
         return "alerted"
     params = batch_params(uow, batch) | {"days": reminder.days_before}
-    people = [*uow.directory.responsible(batch.branch_id, Role.HR),
-              *uow.directory.responsible(batch.branch_id, Role.FINANCE)]
+    people = [
+        *uow.directory.responsible(batch.branch_id, Role.HR),
+        *uow.directory.responsible(batch.branch_id, Role.FINANCE),
+    ]
     for person in people:
-        notify(ctx, uow, person, "batch.deadline_soon", params,
-               f"reminder:{reminder.id}")
-    audit(uow, now, "batch.reminder", ("batch", batch.id), days_before=reminder.days_before,
-          notified=[p.employee_no for p in people])
+        notify(ctx, uow, person, "batch.deadline_soon", params, f"reminder:{reminder.id}")
+    audit(
+        uow,
+        now,
+        "batch.reminder",
+        ("batch", batch.id),
+        days_before=reminder.days_before,
+        notified=[p.employee_no for p in people],
+    )
     return "reminded"
-
-
-def cancel_reminders(uow: UnitOfWork, batch_id: int, why: str) -> int:
-    pending = [r for r in uow.reminders.for_batch(batch_id) if r.state is StepState.PENDING]
-    for reminder in pending:
-        reminder.state, reminder.note = StepState.CANCELLED, why
-    return len(pending)
-

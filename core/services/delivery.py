@@ -1,20 +1,36 @@
-"""Delivering the outbox: render each due notice for its recipient and send it on its channel.
+"""Delivering the outbox: each due notice, rendered for its recipient, sent on its channel.
 
-One notice per transaction, so a crash loses nothing and repeats at most the notice in hand.
-Leases, backoff with ``Retry-After`` and many concurrent workers are the worker's concern.
+Due notices are leased to one worker (many can run); sending happens outside any transaction
+and is recorded afterwards only if the lease is still ours. A crash between the send and that
+record is the one window in which a notice can go out twice. Failures retry with exponential
+backoff and jitter, honouring ``Retry-After``; after the last attempt a notice goes dead-letter
+and the recipient's HR is told, so nothing fails silently. A channel that cannot reach the person
+at all (not linked, refused) falls back to the next one: chat → e-mail → SMS.
 """
 
 from __future__ import annotations
 
+import random
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from core.chat import Address
-from core.domain.directory import Employee
-from core.domain.notifications import ChannelKind, DeliveryState
-from core.ports import Channel, Renderer
+from core.chat import Address, OutgoingMessage
+from core.domain.directory import Employee, Role
+from core.domain.notifications import ChannelKind, DeliveryState, Notification
+from core.ports import Channel, DeliveryFailed, Renderer
+from core.services.common import audit, notify
 from core.services.context import Context
+
+if TYPE_CHECKING:
+    from core.persistence.uow import UnitOfWork
+
+FALLBACK = (ChannelKind.CHAT, ChannelKind.EMAIL, ChannelKind.SMS)
+DEAD_LETTER_KEY = "delivery.dead_letter"
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
 
 
 class Router(Protocol):
@@ -30,39 +46,172 @@ class DeliveryReport:
     dead: int = 0
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    external_id: str | None = None
+    used: ChannelKind | None = None
+    error: DeliveryFailed | None = None
+    tried: tuple[ChannelKind, ...] = ()
+
+
+def backoff(attempt: int, retry_after: float | None, jitter: float) -> timedelta:
+    """Exponential (30 s, 1 min, 2 min … capped at 1 h) with ±50 % jitter; never sooner than
+    the far side asked."""
+    base = BACKOFF_BASE.total_seconds() * 2 ** max(attempt - 1, 0)
+    seconds = min(base, BACKOFF_CAP.total_seconds()) * (0.5 + jitter)
+    if retry_after is not None:
+        seconds = max(seconds, retry_after)
+    return timedelta(seconds=seconds)
+
+
 def deliver_due(
-    ctx: Context, router: Router, renderer: Renderer, limit: int = 100
+    ctx: Context,
+    router: Router,
+    renderer: Renderer,
+    owner: str | None = None,
+    limit: int = 100,
+    stop: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
-    sent = retried = dead = 0
+    owner = owner or f"deliver-{uuid.uuid4().hex[:12]}"
     with ctx.uow() as uow:
-        due = [n.id for n in uow.outbox.due(ctx.now(), limit)]
-    for notification_id in due:
-        with ctx.uow() as uow:
-            notification = uow.outbox.get(notification_id)
-            if notification.state is not DeliveryState.PENDING:
-                continue
-            recipient = uow.directory.employee(notification.recipient_id)
-            route = router.route(recipient, notification.channel)
-            notification.attempts += 1
-            if route is None:
-                notification.state = DeliveryState.DEAD
-                notification.last_error = f"no {notification.channel} address"
-                dead += 1
-            else:
-                channel, address = route
-                try:
-                    message = renderer.render(notification, recipient)
-                    notification.external_id = channel.send(address, message)
-                    notification.state, notification.sent_at = DeliveryState.SENT, ctx.now()
-                    sent += 1
-                except Exception as error:  # any channel failure is retried, never lost
-                    notification.last_error = f"{type(error).__name__}: {error}"[:500]
-                    if notification.attempts >= ctx.rules.delivery_attempts:
-                        notification.state = DeliveryState.DEAD
-                        dead += 1
-                    else:
-                        backoff = timedelta(seconds=30 * 2 ** (notification.attempts - 1))
-                        notification.next_attempt_at = ctx.now() + backoff
-                        retried += 1
-            uow.commit()
-    return DeliveryReport(sent, retried, dead)
+        claimed = uow.outbox.claim_due(ctx.now(), owner, ctx.rules.lease, limit)
+        uow.commit()
+    counts = {"sent": 0, "retried": 0, "dead": 0}
+    for index, notification_id in enumerate(claimed):
+        if stop is not None and stop():
+            with ctx.uow() as uow:
+                uow.outbox.release(claimed[index:], owner)
+                uow.commit()
+            break
+        result = _deliver_one(ctx, router, renderer, owner, notification_id)
+        if result:
+            counts[result] += 1
+    return DeliveryReport(**counts)
+
+
+def _deliver_one(
+    ctx: Context, router: Router, renderer: Renderer, owner: str, notification_id: int
+) -> str | None:
+    with ctx.uow() as uow:
+        if not uow.outbox.hold(notification_id, owner, ctx.now(), ctx.rules.lease):
+            return None
+        notification = uow.outbox.get(notification_id)
+        recipient = uow.directory.employee(notification.recipient_id)
+        skip = _covered_by_siblings(uow, notification)
+        uow.commit()
+    outcome = _send(router, renderer, notification, recipient, skip)
+    with ctx.uow() as uow:
+        if not uow.outbox.hold(notification_id, owner, ctx.now(), ctx.rules.lease):
+            return None  # lease lost while sending: the other worker records it
+        notification = uow.outbox.get(notification_id)
+        notification.lease_owner = notification.lease_until = None
+        notification.attempts += 1
+        result = _record(ctx, uow, notification, outcome)
+        uow.commit()
+        return result
+
+
+def _covered_by_siblings(uow: UnitOfWork, notification: Notification) -> set[ChannelKind]:
+    """Channels already carrying the same notice (an alert goes by chat and e-mail at once)."""
+    stem = notification.idempotency_key.rsplit(":", 1)[0]
+    return {
+        kind
+        for kind in FALLBACK
+        if kind is not notification.channel and uow.outbox.exists(f"{stem}:{kind}")
+    }
+
+
+def _send(
+    router: Router,
+    renderer: Renderer,
+    notification: Notification,
+    recipient: Employee,
+    skip: set[ChannelKind],
+) -> _Outcome:
+    start = FALLBACK.index(notification.channel)
+    tried: list[ChannelKind] = []
+    last_error: DeliveryFailed | None = None
+    for kind in FALLBACK[start:]:
+        if kind is not notification.channel and (kind in skip or not _may_fall_back(notification)):
+            continue
+        route = router.route(recipient, kind)
+        if route is None:
+            continue
+        tried.append(kind)
+        channel, address = route
+        try:
+            message: OutgoingMessage = renderer.render(notification, recipient)
+            return _Outcome(channel.send(address, message), kind, None, tuple(tried))
+        except DeliveryFailed as error:
+            last_error = error
+        except Exception as error:  # an adapter bug must not lose the notice: retry it
+            last_error = DeliveryFailed(f"{type(error).__name__}: {error}")
+        if not last_error.permanent:
+            break  # a temporary failure is retried on the same channel, not switched
+    if last_error is None:
+        last_error = DeliveryFailed(
+            f"no way to reach the recipient by {notification.channel}", permanent=True
+        )
+    return _Outcome(None, None, last_error, tuple(tried))
+
+
+def _may_fall_back(notification: Notification) -> bool:
+    return notification.key != DEAD_LETTER_KEY
+
+
+def _record(ctx: Context, uow: UnitOfWork, notification: Notification, outcome: _Outcome) -> str:
+    now = ctx.now()
+    if outcome.error is None:
+        notification.state, notification.sent_at = DeliveryState.SENT, now
+        notification.external_id, notification.last_error = outcome.external_id, None
+        if outcome.used is not notification.channel:
+            audit(
+                uow,
+                now,
+                "notification.fallback",
+                ("notification", notification.id),
+                preferred=str(notification.channel),
+                used=str(outcome.used),
+            )
+        return "sent"
+    error = outcome.error
+    notification.last_error = str(error)[:500]
+    if not error.permanent and notification.attempts < ctx.rules.delivery_attempts:
+        delay = backoff(notification.attempts, error.retry_after, random.random())
+        notification.next_attempt_at = now + delay
+        return "retried"
+    notification.state = DeliveryState.DEAD
+    audit(
+        uow,
+        now,
+        "notification.dead",
+        ("notification", notification.id),
+        key=notification.key,
+        channel=str(notification.channel),
+        attempts=notification.attempts,
+        error=notification.last_error,
+    )
+    _tell_hr(ctx, uow, notification)
+    return "dead"
+
+
+def _tell_hr(ctx: Context, uow: UnitOfWork, notification: Notification) -> None:
+    if notification.key == DEAD_LETTER_KEY:
+        return  # never a notice about a notice about a notice
+    recipient = uow.directory.employee(notification.recipient_id)
+    for person in uow.directory.responsible(recipient.branch_id, Role.HR):
+        notify(
+            ctx,
+            uow,
+            person,
+            DEAD_LETTER_KEY,
+            {
+                "recipient": recipient.name,
+                "employee_no": recipient.employee_no,
+                "message_key": notification.key,
+                "channel": str(notification.channel),
+                "error": notification.last_error,
+            },
+            f"dead:{notification.id}",
+            channels=(ChannelKind.CHAT, ChannelKind.EMAIL),
+        )
