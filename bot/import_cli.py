@@ -171,10 +171,11 @@ def _summary(console: Console, t: Texts, result: ImportResult) -> None:
 def _console() -> Console:
     from rich.console import Console
 
-    console = Console()
+    # No highlighting: numbers in a report are data, not decoration.
+    console = Console(highlight=False)
     # Piped or captured output is read by programs and log viewers, not a terminal: wide
     # enough that tables do not fold their cells, and no colour codes.
-    return console if console.is_terminal else Console(width=200, no_color=True)
+    return console if console.is_terminal else Console(width=200, no_color=True, highlight=False)
 
 
 class _ProgressBar:

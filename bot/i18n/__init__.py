@@ -1,18 +1,21 @@
 """Message catalogs (zh-CN and en) and the renderer that turns notification keys into text.
 
-Catalogs are JSON files beside this module; a test checks both hold the same keys and the same
-placeholders, so a missing translation fails the build rather than a user's screen.
+Catalogs are gettext ``.po`` files under ``locale/`` read with Babel; each ``msgid`` is a message
+key the code uses, each ``msgstr`` its text with ``{placeholders}``. A test checks both languages
+hold the same keys and placeholders, so a missing translation fails the build, not a user's
+screen. Dates and amounts are formatted per locale by Babel.
 """
 
 from __future__ import annotations
 
-import json
 import string
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel.messages.pofile import read_po
 
 from core.chat import OutgoingButton, OutgoingMessage
 from core.domain.directory import Employee
@@ -29,8 +32,10 @@ def catalog(locale: str) -> dict[str, str]:
 
 @cache
 def _load(locale: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((_DIR / f"{locale}.json").read_text(encoding="utf-8"))
-    return data
+    path = _DIR / "locale" / locale.replace("-", "_") / "LC_MESSAGES" / "hrbot.po"
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=locale.replace("-", "_"))
+    return {str(m.id): str(m.string) for m in po if m.id and m.string}
 
 
 def placeholders(template: str) -> set[str]:
