@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from bot.faq_cli import faq_app
+from bot.import_cli import import_app
 
 app = typer.Typer(
     name="hrbot",
@@ -26,6 +27,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
+app.add_typer(import_app, name="import")
 
 
 class Lang(StrEnum):

@@ -48,6 +48,12 @@ class Channel(Protocol):
         ...
 
 
+class UpdatableChannel(Channel, Protocol):
+    def update(self, address: Address, message_id: str, message: OutgoingMessage) -> str | None:
+        """Replace a message sent earlier (a card whose buttons are spent)."""
+        ...
+
+
 class Renderer(Protocol):
     def render(self, notification: Notification, recipient: Employee) -> OutgoingMessage:
         """Turn a notification's key and parameters into text in the recipient's language."""

@@ -53,4 +53,9 @@ class Notification:
     last_error: str | None = None
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    subject_kind: str | None = None
+    """What the notice is about (``claim``, ``batch``, ``alert``), so its card can be updated."""
+    subject_id: int | None = None
+    replaces_id: int | None = None
+    """For a card update: the notice whose message this one replaces in place."""
     id: int = field(init=False)

@@ -12,8 +12,10 @@ from sqlalchemy.orm import registry
 
 from core.domain.audit import AuditEntry
 from core.domain.batches import BatchLine, ContributionBatch
+from core.domain.budgets import Budget
 from core.domain.claims import Claim, ClaimDocument
 from core.domain.contributions import ContributionRecord
+from core.domain.conversations import ChatSession, Handoff, LinkCode
 from core.domain.directory import Branch, Department, Employee, Responsibility
 from core.domain.escalation import Alert, EscalationStep
 from core.domain.notifications import Notification
@@ -39,6 +41,10 @@ _MAPPINGS = (
     (Notification, tables.outbox),
     (AuditEntry, tables.audit_log),
     (Reminder, tables.reminders),
+    (ChatSession, tables.chat_sessions),
+    (Handoff, tables.handoffs),
+    (LinkCode, tables.link_codes),
+    (Budget, tables.budgets),
 )
 
 

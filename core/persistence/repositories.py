@@ -12,6 +12,7 @@ from core.domain.audit import AuditEntry
 from core.domain.batches import BatchLine, BatchState, ContributionBatch
 from core.domain.claims import Claim, ClaimDocument, ClaimState
 from core.domain.contributions import ContributionRecord
+from core.domain.conversations import ChatSession, Handoff, HandoffState, LinkCode
 from core.domain.directory import Branch, Department, Employee, Responsibility, Role
 from core.domain.errors import NotFound
 from core.domain.escalation import Alert, AlertState, EscalationPolicy, EscalationStep, StepState
@@ -82,6 +83,16 @@ class DirectoryRepository(_Repository):
         if found or role in (Role.HR, Role.FINANCE, Role.EMPLOYEE):
             return found
         return self.with_role(role)
+
+    def branches_of(self, employee_id: int) -> set[int]:
+        query = select(t.responsibilities.c.branch_id).where(
+            t.responsibilities.c.employee_id == employee_id
+        )
+        return set(self.session.scalars(query).all())
+
+    def employee_by_email(self, email: str) -> Employee | None:
+        query = select(Employee).where(func.lower(t.employees.c.email) == email.strip().lower())
+        return self.session.scalars(query).first()
 
     def with_role(self, role: Role) -> Sequence[Employee]:
         query = select(Employee).where(
@@ -278,6 +289,10 @@ class OutboxRepository(_Repository):
         query = select(t.outbox.c.id).where(t.outbox.c.idempotency_key == idempotency_key)
         return self.session.scalar(query) is not None
 
+    def state_of(self, idempotency_key: str) -> DeliveryState | None:
+        query = select(t.outbox.c.state).where(t.outbox.c.idempotency_key == idempotency_key)
+        return self.session.scalar(query)
+
     def get(self, notification_id: int) -> Notification:
         found = self.session.get(Notification, notification_id)
         if found is None:
@@ -306,6 +321,15 @@ class OutboxRepository(_Repository):
 
     def release(self, notification_ids: list[int], owner: str) -> None:
         release(self.session, t.outbox, notification_ids, owner)
+
+    def cards_about(self, subject_kind: str, subject_id: int) -> Sequence[Notification]:
+        """Notices with buttons about one subject (claim, batch, alert), not updates themselves."""
+        query = select(Notification).where(
+            t.outbox.c.subject_kind == subject_kind,
+            t.outbox.c.subject_id == subject_id,
+            t.outbox.c.replaces_id.is_(None),
+        )
+        return [n for n in self.session.scalars(query.order_by(t.outbox.c.id)) if n.buttons]
 
     def depth(self) -> int:
         query = (
@@ -350,3 +374,38 @@ class ReminderRepository(_Repository):
 
     def hold(self, reminder_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
         return hold(self.session, t.reminders, reminder_id, owner, now, lease)
+
+
+class ChatRepository(_Repository):
+    def session_for(self, platform: str, user_id: str) -> ChatSession | None:
+        query = select(ChatSession).where(
+            t.chat_sessions.c.platform == platform, t.chat_sessions.c.user_id == user_id
+        )
+        return self.session.scalars(query).first()
+
+    def save(self, chat: ChatSession) -> ChatSession:
+        return self.session.merge(chat)
+
+    def handoff(self, handoff_id: int) -> Handoff:
+        found = self.session.get(Handoff, handoff_id)
+        if found is None:
+            raise NotFound(f"no hand-off {handoff_id}", kind="handoff")
+        return found
+
+    def open_handoffs(self, branch_ids: Iterable[int] | None = None) -> Sequence[Handoff]:
+        query = (
+            select(Handoff)
+            .join(t.employees, t.employees.c.id == t.handoffs.c.employee_id)
+            .where(t.handoffs.c.state == HandoffState.OPEN)
+        )
+        if branch_ids is not None:
+            query = query.where(t.employees.c.branch_id.in_(list(branch_ids)))
+        return self.session.scalars(query.order_by(t.handoffs.c.id)).all()
+
+    def latest_link_code(self, platform: str, user_id: str) -> LinkCode | None:
+        query = (
+            select(LinkCode)
+            .where(t.link_codes.c.platform == platform, t.link_codes.c.user_id == user_id)
+            .order_by(t.link_codes.c.id.desc())
+        )
+        return self.session.scalars(query).first()

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from core.domain.batches import BatchState
 from core.domain.claims import ClaimState, ClaimType, DocumentKind
 from core.domain.contributions import DelayReason
+from core.domain.conversations import HandoffState
 from core.domain.directory import Locale, Role
 from core.domain.escalation import AlertState, StepKind, StepState, SubjectKind
 from core.domain.notifications import ChannelKind, DeliveryState
@@ -253,7 +254,11 @@ outbox = Table(
     Column("last_error", Text),
     Column("lease_owner", String(64)),
     Column("lease_until", UTCDateTime),
+    Column("subject_kind", String(32)),
+    Column("subject_id", Integer),
+    Column("replaces_id", Integer),
     Index("ix_outbox_due", "state", "next_attempt_at"),
+    Index("ix_outbox_subject", "subject_kind", "subject_id"),
 )
 
 audit_log = Table(
@@ -309,4 +314,47 @@ reminders = Table(
     Column("lease_until", UTCDateTime),
     UniqueConstraint("batch_id", "kind", "days_before", name="uq_reminders_batch_kind_days"),
     Index("ix_reminders_due", "state", "due_at"),
+)
+
+chat_sessions = Table(
+    "chat_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("employee_id", ForeignKey("employees.id")),
+    Column("locale", String(8)),
+    Column("dialog", String(32)),
+    Column("data", JSONText, nullable=False),
+    Column("buttons", JSONText, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "user_id", name="uq_chat_sessions_platform_user"),
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False, index=True),
+    Column("question", Text, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("guesses", JSONText, nullable=False),
+    Column("state", enum(HandoffState, "handoff_state"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("answer", Text),
+    Column("answered_by", ForeignKey("employees.id")),
+    Column("answered_at", UTCDateTime),
+)
+
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("user_id", String(64), nullable=False, index=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("used", Boolean, nullable=False, default=False),
 )

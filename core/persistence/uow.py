@@ -12,6 +12,7 @@ from core.persistence.repositories import (
     AlertRepository,
     AuditRepository,
     BatchRepository,
+    ChatRepository,
     ClaimRepository,
     ContributionRepository,
     DirectoryRepository,
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.reminders = ReminderRepository(self.session)
+        self.chats = ChatRepository(self.session)
         return self
 
     def __exit__(

@@ -20,8 +20,10 @@ from core.domain.escalation import (
     end_of_day_utc,
 )
 from core.domain.notifications import Button, ChannelKind
-from core.services.common import audit, notify, require_role
+from core.services.cards import close_cards
+from core.services.common import audit, notify
 from core.services.context import Context
+from core.services.scope import require_scope
 from core.services.status import status_of
 
 if TYPE_CHECKING:
@@ -87,8 +89,8 @@ def acknowledge_alert(
     """HR gives the cause and a fix date: escalation pauses until that date ends."""
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
-        require_role(actor, *HR_ROLES)
         alert = uow.alerts.get(alert_id)
+        require_scope(uow, actor, alert.branch_id, *HR_ROLES)
         now = ctx.now()
         moved = alert.acknowledge(actor.id, cause, fix_date, now, ctx.today())
         alert.cause_note = note
@@ -123,6 +125,7 @@ def acknowledge_alert(
                 {"cause": str(cause), "fix_date": fix_date.isoformat(), "hr": actor.name},
                 f"alert:{alert.id}:ack:{now.isoformat()}",
             )
+        close_cards(ctx, uow, ("alert", alert.id), "acknowledged", actor)
         uow.commit()
         return alert
 
@@ -132,8 +135,8 @@ def resolve_alert(
 ) -> Alert:
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
-        require_role(actor, *HR_ROLES)
         alert = uow.alerts.get(alert_id)
+        require_scope(uow, actor, alert.branch_id, *HR_ROLES)
         close_alert(ctx, uow, alert, resolution, actor, channel)
         uow.commit()
         return alert
@@ -151,6 +154,7 @@ def close_alert(
     now = ctx.now()
     moved = alert.resolve(actor.id if actor else None, resolution, now)
     _cancel_pending(uow, alert, "resolved")
+    close_cards(ctx, uow, ("alert", alert.id), "resolved", actor)
     audit(
         uow, now, "alert.resolve", ("alert", alert.id), actor, moved, channel, resolution=resolution
     )
@@ -268,7 +272,10 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
     alert.level = max(alert.level, step.level)
     step.state = StepState.FIRED
     params = _alert_params(ctx, uow, alert)
-    buttons = [Button("alert.acknowledge", "button.acknowledge", {"alert_id": alert.id}, "primary")]
+    buttons = [
+        Button("alert.acknowledge", "button.acknowledge", {"alert_id": alert.id}, "primary"),
+        Button("alert.resolve", "button.resolve", {"alert_id": alert.id}),
+    ]
     for person in recipients:
         notify(
             ctx,
@@ -279,6 +286,7 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
             f"alert:{alert.id}:step:{step.id}",
             channels=[ChannelKind(c) for c in level.channels],
             buttons=buttons,
+            subject=("alert", alert.id),
         )
     audit(
         uow,

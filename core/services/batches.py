@@ -15,9 +15,11 @@ from core.domain.directory import HR_ROLES, Role
 from core.domain.escalation import StepState, SubjectKind
 from core.domain.notifications import Button
 from core.services.alerts import close_alerts_for
+from core.services.cards import close_cards
 from core.services.claims import resume_held_claims
-from core.services.common import audit, notify, require_role
+from core.services.common import audit, notify
 from core.services.context import Context
+from core.services.scope import require_scope
 
 if TYPE_CHECKING:
     from core.persistence.uow import UnitOfWork
@@ -43,8 +45,8 @@ def request_finance_approval(
     """HR asks the branch's finance approvers to approve (moving a verified batch on first)."""
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
-        require_role(actor, *HR_ROLES)
         batch = uow.batches.get(batch_id)
+        require_scope(uow, actor, batch.branch_id, *HR_ROLES)
         if batch.state is BatchState.HR_VERIFIED:
             audit(
                 uow,
@@ -71,6 +73,7 @@ def request_finance_approval(
                 params,
                 f"batch:{batch.id}:ask:{ctx.now().isoformat()}",
                 buttons=buttons,
+                subject=("batch", batch.id),
             )
         audit(uow, ctx.now(), "batch.remind_finance", ("batch", batch.id), actor, channel=channel)
         uow.commit()
@@ -82,10 +85,11 @@ def approve_batch(
 ) -> ContributionBatch:
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
-        require_role(actor, Role.FINANCE)
         batch = uow.batches.get(batch_id)
+        require_scope(uow, actor, batch.branch_id, Role.FINANCE)
         moved = batch.move("approve", actor.id)
         audit(uow, ctx.now(), "batch.approve", ("batch", batch.id), actor, moved, channel)
+        close_cards(ctx, uow, ("batch", batch.id), "approved", actor)
         _tell_hr(ctx, uow, batch, "batch.approved", {"finance": actor.name})
         uow.commit()
         return batch
@@ -96,8 +100,8 @@ def return_batch(
 ) -> ContributionBatch:
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
-        require_role(actor, Role.FINANCE, *HR_ROLES)
         batch = uow.batches.get(batch_id)
+        require_scope(uow, actor, batch.branch_id, Role.FINANCE, *HR_ROLES)
         batch.return_reason = require_reason(reason, "return a batch")
         moved = batch.move("return", actor.id)
         audit(
@@ -110,6 +114,7 @@ def return_batch(
             channel,
             reason=batch.return_reason,
         )
+        close_cards(ctx, uow, ("batch", batch.id), "returned", actor)
         _tell_hr(ctx, uow, batch, "batch.returned", {"reason": batch.return_reason})
         uow.commit()
         return batch

@@ -27,8 +27,10 @@ from core.domain.errors import ClaimIncomplete, DocumentRejected, InvalidValue, 
 from core.domain.escalation import SubjectKind
 from core.domain.notifications import Button, ChannelKind
 from core.services.alerts import close_alerts_for, open_alert
-from core.services.common import audit, notify, require_role
+from core.services.cards import close_cards
+from core.services.common import audit, notify
 from core.services.context import Context
+from core.services.scope import require_scope
 from core.services.status import status_of
 from core.services.vouchers import voucher_pdf
 
@@ -47,6 +49,7 @@ _DECISION_KEYS = {
     "reject": "claim.rejected",
     "return": "claim.returned",
 }
+_DECIDED = {"approve": "approved", "reject": "rejected", "return": "returned"}
 
 
 @dataclass(frozen=True)
@@ -198,13 +201,40 @@ def resume_held_claims(ctx: Context, uow: UnitOfWork, employee_ids: Iterable[int
 
 
 def approve_claim(
-    ctx: Context, claim_id: int, actor_id: int, amount: Decimal, channel: str | None = None
+    ctx: Context,
+    claim_id: int,
+    actor_id: int,
+    amount: Decimal | None = None,
+    channel: str | None = None,
 ) -> Claim:
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    """Approve for ``amount``, or for the amount the employee claimed when none is given."""
+    if amount is not None:
+        check_amount(amount)
+    return _decide(ctx, claim_id, actor_id, "approve", None, channel, amount)
+
+
+def check_amount(amount: Decimal) -> Decimal:
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise InvalidValue(
             "the amount must be positive, in yuan with at most 2 decimals", field="amount"
         )
-    return _decide(ctx, claim_id, actor_id, "approve", None, channel, amount)
+    if amount > Decimal("10000000"):
+        raise InvalidValue("the amount is implausibly large", field="amount")
+    return amount
+
+
+def set_claimed_amount(ctx: Context, claim_id: int, actor_id: int, amount: Decimal) -> Claim:
+    """The amount the employee claims (from the itemized bill), before submitting."""
+    check_amount(amount)
+    with ctx.uow() as uow:
+        claim = uow.claims.get(claim_id)
+        employee = _owner(uow, claim, actor_id)
+        if claim.state not in (ClaimState.DRAFT, ClaimState.RETURNED):
+            raise InvalidValue("the amount can only change before submitting", state=claim.state)
+        claim.amount = amount
+        audit(uow, ctx.now(), "claim.amount", ("claim", claim.id), employee, amount=str(amount))
+        uow.commit()
+        return claim
 
 
 def reject_claim(
@@ -244,7 +274,7 @@ def record_payout(
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = uow.directory.employee(actor_id)
-        require_role(actor, Role.FINANCE)
+        _require_reviewer(uow, actor, claim)
         now = ctx.now()
         moved = claim.move("pay")
         claim.paid_at, claim.payout_reference = now, reference.strip() or None
@@ -324,9 +354,13 @@ def _decide(
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = uow.directory.employee(actor_id)
-        require_role(actor, Role.FINANCE)
+        _require_reviewer(uow, actor, claim)
         now = ctx.now()
         moved = claim.move(event)
+        if event == "approve" and amount is None:
+            amount = claim.amount
+            if amount is None:
+                raise InvalidValue("the claim has no amount: give one to approve", field="amount")
         claim.decision_reason = reason
         if event in ("approve", "reject"):
             claim.decided_at = now
@@ -344,6 +378,7 @@ def _decide(
             amount=str(amount) if amount is not None else None,
         )
         close_alerts_for(ctx, uow, (SubjectKind.HELD_CLAIM, claim.id), f"claim {event}")
+        close_cards(ctx, uow, ("claim", claim.id), _DECIDED[event], actor)
         employee = uow.directory.employee(claim.employee_id)
         notify(
             ctx,
@@ -382,6 +417,7 @@ def _start_review(
             params,
             f"claim:{claim.id}:review:{ctx.now().isoformat()}",
             buttons=buttons,
+            subject=("claim", claim.id),
         )
 
 
@@ -420,6 +456,14 @@ def _hold(
         {"claim": claim.reference, "months": months, "status": str(report.status)},
         f"claim:{claim.id}:held:{ctx.now().isoformat()}",
     )
+
+
+def _require_reviewer(uow: UnitOfWork, actor: Employee, claim: Claim) -> None:
+    """Finance answering for the claimant's branch, and never for their own claim."""
+    claimant = uow.directory.employee(claim.employee_id)
+    require_scope(uow, actor, claimant.branch_id, Role.FINANCE)
+    if actor.id == claim.employee_id:
+        raise PermissionDenied("nobody may decide their own claim", rule="own_claim")
 
 
 def _owner(uow: UnitOfWork, claim: Claim, actor_id: int) -> Employee:

@@ -56,6 +56,7 @@ def notify(
     idempotency_key: str,
     channels: Iterable[ChannelKind] = (ChannelKind.CHAT,),
     buttons: Sequence[Button] = (),
+    subject: tuple[str, int] | None = None,
 ) -> int:
     """Queue ``key`` for ``recipient`` on each enabled channel; returns how many were queued."""
     queued = 0
@@ -70,6 +71,8 @@ def notify(
                 params=params,
                 idempotency_key=f"{idempotency_key}:{recipient.id}:{channel}",
                 created_at=ctx.now(),
+                subject_kind=subject[0] if subject else None,
+                subject_id=subject[1] if subject else None,
                 buttons=[
                     {
                         "action": b.action,

@@ -98,8 +98,13 @@ def _deliver_one(
         notification = uow.outbox.get(notification_id)
         recipient = uow.directory.employee(notification.recipient_id)
         skip = _covered_by_siblings(uow, notification)
+        replaced = (
+            uow.outbox.get(notification.replaces_id).external_id
+            if notification.replaces_id
+            else None
+        )
         uow.commit()
-    outcome = _send(router, renderer, notification, recipient, skip)
+    outcome = _send(router, renderer, notification, recipient, skip, replaced)
     with ctx.uow() as uow:
         if not uow.outbox.hold(notification_id, owner, ctx.now(), ctx.rules.lease):
             return None  # lease lost while sending: the other worker records it
@@ -127,6 +132,7 @@ def _send(
     notification: Notification,
     recipient: Employee,
     skip: set[ChannelKind],
+    replaced: str | None = None,
 ) -> _Outcome:
     start = FALLBACK.index(notification.channel)
     tried: list[ChannelKind] = []
@@ -141,6 +147,9 @@ def _send(
         channel, address = route
         try:
             message: OutgoingMessage = renderer.render(notification, recipient)
+            update = getattr(channel, "update", None) if kind is ChannelKind.CHAT else None
+            if replaced and callable(update):  # edit the card in place where the platform can
+                return _Outcome(update(address, replaced, message), kind, None, tuple(tried))
             return _Outcome(channel.send(address, message), kind, None, tuple(tried))
         except DeliveryFailed as error:
             last_error = error
@@ -198,6 +207,8 @@ def _record(ctx: Context, uow: UnitOfWork, notification: Notification, outcome: 
 def _tell_hr(ctx: Context, uow: UnitOfWork, notification: Notification) -> None:
     if notification.key == DEAD_LETTER_KEY:
         return  # never a notice about a notice about a notice
+    if _answered_by_sibling(uow, notification):
+        return
     recipient = uow.directory.employee(notification.recipient_id)
     for person in uow.directory.responsible(recipient.branch_id, Role.HR):
         notify(
@@ -215,3 +226,18 @@ def _tell_hr(ctx: Context, uow: UnitOfWork, notification: Notification) -> None:
             f"dead:{notification.id}",
             channels=(ChannelKind.CHAT, ChannelKind.EMAIL),
         )
+
+
+def _answered_by_sibling(uow: UnitOfWork, notification: Notification) -> bool:
+    """Whether another copy of this notice (e-mail beside chat) reached the person, or will tell
+    HR itself: only the copy on the last channel tells, so HR hears once if every copy dies, and
+    two copies dying at the same time on two workers cannot each leave it to the other."""
+    stem = notification.idempotency_key.rsplit(":", 1)[0]
+    mine = FALLBACK.index(notification.channel)
+    for kind in FALLBACK:
+        if kind is notification.channel:
+            continue
+        state = uow.outbox.state_of(f"{stem}:{kind}")
+        if state is DeliveryState.SENT or (state is not None and FALLBACK.index(kind) > mine):
+            return True
+    return False

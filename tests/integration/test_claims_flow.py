@@ -129,7 +129,7 @@ def test_overdue_months_hold_the_claim_alert_hr_and_tell_the_employee(
     assert level1.params["claim"] == claim.reference
     assert level1.params["suspected_cause"] == "finance_approval"
     assert level1.params["deadline"] == (ctx.now() + timedelta(hours=24)).isoformat()
-    assert [b["action"] for b in level1.buttons] == ["alert.acknowledge"]
+    assert [b["action"] for b in level1.buttons] == ["alert.acknowledge", "alert.resolve"]
     assert notices(ctx, "claim.review_requested") == []
     assert notices(ctx, to=delayed.hr_manager) == []
 
