@@ -35,6 +35,8 @@ class Attachment:
     size: int | None
     ref: str
     """Platform handle to fetch the bytes (Slack file id, Telegram file_id, web upload id)."""
+    content: bytes | None = None
+    """The bytes, once the adapter has downloaded them (within the size limit)."""
 
 
 @dataclass(frozen=True)

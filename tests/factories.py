@@ -32,6 +32,14 @@ PDF = b"%PDF-1.4\n% test document\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 HEIC = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 16
+_PDF_SERIAL = itertools.count(1)
+
+
+def unique_pdf() -> bytes:
+    """A PDF no other call returns: the same file twice on a claim is refused as a duplicate."""
+    serial = str(next(_PDF_SERIAL)).encode()
+    return PDF.replace(b"% test document", b"% test document " + serial)
+
 
 _ID_SEQUENCE = itertools.count(100)
 
@@ -240,7 +248,9 @@ def open_complete_claim(
     """A draft claim with every required document attached, ready to submit."""
     claim = open_claim(ctx, employee.id, claim_type, channel="web")
     for kind in REQUIRED_DOCUMENTS[claim_type]:
-        attach_document(ctx, claim.id, employee.id, kind, f"{kind}.pdf", PDF, channel="web")
+        attach_document(
+            ctx, claim.id, employee.id, kind, f"{kind}.pdf", unique_pdf(), channel="web"
+        )
     return claim.id
 
 

@@ -88,8 +88,10 @@ class Translator:
             return self.word("status", value)
         if name in ("state", "batch_state"):
             return self.word("batch_state", value)
-        if name == "deadline":
+        if name in ("deadline", "at"):
             return self.when(value)
+        if name == "decision":
+            return self.word("decision", value)
         if name == "deadline_hours":
             deadline, created = params.get("deadline"), params.get("_created_at")
             if deadline is None or created is None:

@@ -32,8 +32,10 @@ _DELIMITERS = rb"()<>\[\]{}/%"
 _NAME = re.compile(rb"/([^" + _WS + _DELIMITERS + rb"]*)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _STREAM = re.compile(rb">>[" + _WS + rb"]*stream(?:\r\n|\n|\r)")
-_OBJECT = re.compile(rb"\d+[" + _WS + rb"]+\d+[" + _WS + rb"]+obj(?![^" + _WS + _DELIMITERS + rb"])")
-_LENGTH = re.compile(rb"/Length[" + _WS + rb"]+(\d+)(?![" + _WS + rb"]+\d+[" + _WS + rb"]+R)")
+_OBJECT = re.compile(
+    rb"\d+[" + _WS + rb"]+\d+[" + _WS + rb"]+obj(?![^" + _WS + _DELIMITERS + rb"])"
+)
+_LENGTH = re.compile(rb"/Length[" + _WS + rb"]+(\d+)(?!\d)(?![" + _WS + rb"]+\d+[" + _WS + rb"]+R)")
 _END = re.compile(rb"[" + _WS + rb"]*endstream")
 
 
@@ -61,6 +63,7 @@ _ACTIVE = re.compile(
     + _DELIMITERS
     + rb"]|\Z)"
 )
+_ENCRYPTED = re.compile(b"/" + _spelt("Encrypt") + rb"(?![^" + _WS + _DELIMITERS + rb"])")
 
 
 def decode_name(raw: bytes) -> str:
@@ -79,10 +82,11 @@ def check_pdf(content: bytes, inflate_budget: int = INFLATE_BUDGET) -> None:
         try:
             decoded = _decode(names, raw, budget)
         except _Unreadable as error:
+            encrypted = _ENCRYPTED.search(content) is not None
             raise DocumentRejected(
                 "an object stream of the PDF cannot be checked",
                 reason="pdf_unreadable",
-                problem=str(error),
+                problem="encrypted" if encrypted else str(error),
             ) from None
         budget -= len(decoded)
         _refuse_active(decoded)
@@ -124,10 +128,14 @@ def _decode(names: list[str], raw: bytes, budget: int) -> bytes:
         decoder = _DECODERS.get(name)
         if decoder is not None:
             data = decoder(data, budget)
+            if len(data) > budget:
+                raise _Unreadable("too_large")
     return data
 
 
 def _inflate(data: bytes, budget: int) -> bytes:
+    if budget <= 0:  # zlib reads a max_length of 0 as "no limit"
+        raise _Unreadable("too_large")
     try:
         out = zlib.decompressobj().decompress(data, budget + 1)
     except zlib.error:

@@ -167,3 +167,18 @@ def _tell_hr(
     params = batch_params(uow, batch) | extra
     for person in uow.directory.responsible(batch.branch_id, Role.HR):
         notify(ctx, uow, person, key, params, f"batch:{batch.id}:{key}:{ctx.now().isoformat()}")
+
+
+def confirm_batch_paid(
+    ctx: Context, batch_id: int, actor_id: int, reference: str, channel: str | None = None
+) -> ContributionBatch:
+    """Finance confirms by hand that an approved batch was filed and paid (no bank gateway)."""
+    with ctx.uow() as uow:
+        actor = uow.directory.employee(actor_id)
+        batch = uow.batches.get(batch_id)
+        require_scope(uow, actor, batch.branch_id, Role.FINANCE)
+        audit(uow, ctx.now(), "batch.confirm_paid", ("batch", batch.id), actor, channel=channel)
+        uow.commit()
+    if batch.state is BatchState.APPROVED:
+        submit_batch(ctx, batch_id, reference)
+    return record_batch_payment(ctx, batch_id, ctx.today(), reference)

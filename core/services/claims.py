@@ -22,7 +22,7 @@ from core.domain.claims import (
 )
 from core.domain.contributions import MonthState, Status, StatusReport
 from core.domain.directory import HR_ROLES, Employee, Role
-from core.domain.documents import check_upload
+from core.domain.documents import check_upload, display_name
 from core.domain.errors import ClaimIncomplete, DocumentRejected, InvalidValue, PermissionDenied
 from core.domain.escalation import SubjectKind
 from core.domain.notifications import Button, ChannelKind
@@ -42,6 +42,7 @@ _EXTENSION = {
     "image/jpeg": ".jpg",
     "image/png": ".png",
     "image/heic": ".heic",
+    "image/webp": ".webp",
 }
 
 _DECISION_KEYS = {
@@ -96,7 +97,10 @@ def attach_document(
     content: bytes,
     channel: str | None = None,
 ) -> ClaimView:
-    """Store one uploaded document after checking its owner, kind, size and real type."""
+    """Store one uploaded document after checking its owner, kind, content and that it is new.
+
+    Every check comes before the document store is written to: a refusal stores nothing.
+    """
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = _owner(uow, claim, actor_id)
@@ -106,16 +110,26 @@ def attach_document(
             raise DocumentRejected(
                 f"{kind} is not part of a {claim.claim_type} claim", reason="wrong_kind"
             )
-        sniffed = check_upload(filename, content, ctx.rules.max_upload_bytes)
+        rules = ctx.rules
+        sniffed = check_upload(
+            filename, content, rules.max_upload_bytes, max_pixels=rules.max_image_pixels
+        )
+        digest = hashlib.sha256(content).hexdigest()
+        for existing in uow.claims.documents(claim.id):
+            if existing.sha256 == digest:
+                raise DocumentRejected(
+                    "this file is already attached to the claim",
+                    reason="duplicate",
+                    kind=str(existing.kind),
+                )
         key = f"claims/{claim.id}/{secrets.token_hex(16)}{_EXTENSION[sniffed.content_type]}"
-        ctx.documents.put(key, content)
         document = ClaimDocument(
             claim_id=claim.id,
             kind=kind,
-            filename=_safe_name(filename),
+            filename=display_name(filename),
             content_type=sniffed.content_type,
             size=sniffed.size,
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=digest,
             storage_key=key,
             uploaded_at=ctx.now(),
         )
@@ -131,6 +145,8 @@ def attach_document(
             size=sniffed.size,
             content_type=sniffed.content_type,
         )
+        uow.flush()  # the database has accepted the row before the file is written
+        ctx.documents.put(key, content)
         uow.commit()
         return ClaimView(claim, tuple(uow.claims.documents(claim.id)))
 
@@ -470,8 +486,3 @@ def _owner(uow: UnitOfWork, claim: Claim, actor_id: int) -> Employee:
     if claim.employee_id != actor_id:
         raise PermissionDenied("only the claimant may change this claim")
     return uow.directory.employee(actor_id)
-
-
-def _safe_name(filename: str) -> str:
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
-    return "".join(ch for ch in name if ch.isprintable())[:120]

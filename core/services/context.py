@@ -13,6 +13,7 @@ from core.domain.contributions import (
     LAPSE_AFTER_OVERDUE_MONTHS,
     SELF_SERVICE_MONTHS,
 )
+from core.domain.documents import MAX_IMAGE_PIXELS, MAX_UPLOAD_BYTES
 from core.domain.escalation import EscalationPolicy, default_policy
 from core.domain.notifications import ChannelKind
 from core.ports import Clock, DocumentStore
@@ -30,7 +31,9 @@ class Rules:
     self_service_months: int = SELF_SERVICE_MONTHS
     lapse_after: int = LAPSE_AFTER_OVERDUE_MONTHS
     policy: EscalationPolicy = field(default_factory=default_policy)
-    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_image_pixels: int = MAX_IMAGE_PIXELS
+    """Images whose headers declare more pixels are refused unread (decompression bombs)."""
     channels: frozenset[ChannelKind] = frozenset({ChannelKind.CHAT})
     """Channels notifications may use; chat always, e-mail and SMS when configured."""
     delivery_attempts: int = 8

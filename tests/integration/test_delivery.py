@@ -118,7 +118,9 @@ def deliver(ctx: Context, router: ChannelRouter, owner: str | None = None) -> De
 def with_attempts(ctx: Context, attempts: int | None) -> Context:
     if attempts is None:
         return ctx  # the default: Rules.delivery_attempts
-    return dataclasses.replace(ctx, rules=dataclasses.replace(ctx.rules, delivery_attempts=attempts))
+    return dataclasses.replace(
+        ctx, rules=dataclasses.replace(ctx.rules, delivery_attempts=attempts)
+    )
 
 
 # Retries ---------------------------------------------------------------------------------------
@@ -202,7 +204,9 @@ def test_after_the_last_attempt_the_notice_is_dead_and_hr_is_told(
 
     notice = row(ctx, sms_id)
     assert (notice.state, notice.attempts) == (DeliveryState.DEAD, limit)
-    (dead,) = [a for a in audit_trail(ctx, "notification", sms_id) if a.action == "notification.dead"]
+    (dead,) = [
+        a for a in audit_trail(ctx, "notification", sms_id) if a.action == "notification.dead"
+    ]
     assert dead.detail["attempts"] == limit
     assert (dead.detail.get("channel") or dead.channel) == "sms"
 

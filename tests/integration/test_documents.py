@@ -1,9 +1,13 @@
-"""Uploading and reading claim documents: refusals change nothing, every read is audited."""
+"""Uploading and reading claim documents: refusals change nothing, every read is audited.
+
+Each refusal is checked at the service: no row in any table, no file under the store's root.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import stat
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,7 @@ from core.services.claims import (
 )
 from core.services.context import Context, Rules
 from tests.factories import (
+    HEIC,
     JPEG,
     PDF,
     PNG,
@@ -31,6 +36,7 @@ from tests.factories import (
     open_complete_claim,
     row_counts,
 )
+from tests.upload_samples import jpeg, object_stream, pdf, png, webp, zip_archive
 
 
 def stored_files(tmp_path: Path) -> list[Path]:
@@ -56,7 +62,7 @@ def test_an_upload_is_stored_under_a_key_of_our_own(
         draft,
         org.employee.id,
         DocumentKind.ADMISSION_CERTIFICATE,
-        "../../etc/住院证.JPG",
+        " 住院证.JPG ",
         JPEG,
         channel="telegram",
     )
@@ -66,8 +72,10 @@ def test_an_upload_is_stored_under_a_key_of_our_own(
     assert document.size == len(JPEG)
     assert document.sha256 == hashlib.sha256(JPEG).hexdigest()
     assert document.storage_key.startswith(f"claims/{draft}/")
-    assert document.storage_key.endswith(".jpg") and "etc" not in document.storage_key
-    assert [p.read_bytes() for p in stored_files(tmp_path)] == [JPEG]
+    assert document.storage_key.endswith(".jpg") and "住院证" not in document.storage_key
+    (stored,) = stored_files(tmp_path)
+    assert stored.read_bytes() == JPEG
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert view.received == {DocumentKind.ADMISSION_CERTIFICATE}
     (entry,) = [a for a in audit_trail(ctx, "claim", draft) if a.action == "claim.attach"]
     assert (entry.actor, entry.channel) == (org.employee.employee_no, "telegram")
@@ -76,6 +84,36 @@ def test_an_upload_is_stored_under_a_key_of_our_own(
         "size": len(JPEG),
         "content_type": "image/jpeg",
     }
+
+
+REFUSED = [
+    ("pdf-renamed-jpg", "id.jpg", PDF, "disguised"),
+    ("exe-renamed-pdf", "id.pdf", b"MZ\x90\x00\x03" + b"\x00" * 59, "unsupported_type"),
+    ("html-renamed-png", "id.png", b"<!DOCTYPE html><html><script>", "unsupported_type"),
+    ("svg-renamed-png", "id.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "unsupported_type"),
+    ("jpeg-zip-polyglot", "id.jpg", jpeg(after=zip_archive()), "polyglot"),
+    ("png-html-polyglot", "id.png", png(after=b"<html><script>"), "polyglot"),
+    (
+        "pdf-javascript",
+        "id.pdf",
+        pdf(b"<< /S /JavaScript /JS (app.alert(1)) >>"),
+        "pdf_active_content",
+    ),
+    ("pdf-escaped-launch", "id.pdf", pdf(b"<< /S /L#61unch >>"), "pdf_active_content"),
+    (
+        "pdf-js-in-object-stream",
+        "id.pdf",
+        pdf(object_stream(b"3 0 << /JS (x) >>")),
+        "pdf_active_content",
+    ),
+    ("pdf-lzw-object-stream", "id.pdf", pdf(object_stream(b"x", b"/LZWDecode")), "pdf_unreadable"),
+    ("png-20000x20000", "id.png", png(20000, 20000), "too_many_pixels"),
+    ("webp-16384x16384", "id.webp", webp(16384, 16384), "too_many_pixels"),
+    ("dot-dot-path", "../../x.pdf", PDF, "bad_name"),
+    ("path-to-a-real-name", "../../etc/住院证.JPG", JPEG, "bad_name"),
+    ("300-characters", "x" * 296 + ".pdf", PDF, "bad_name"),
+    ("control-characters", "id\r\n.pdf", PDF, "bad_name"),
+]
 
 
 @pytest.mark.parametrize(
@@ -141,6 +179,12 @@ def test_an_upload_is_stored_under_a_key_of_our_own(
             "too_large",
             id="oversized",
         ),
+        *(
+            pytest.param(
+                "employee", DocumentKind.ID_COPY, name, content, DocumentRejected, reason, id=label
+            )
+            for label, name, content, reason in REFUSED
+        ),
     ],
 )
 def test_refused_uploads_change_nothing(
@@ -177,6 +221,96 @@ def test_no_uploads_once_submitted(ctx: Context, org: Org, tmp_path: Path) -> No
         attach_document(ctx, claim_id, org.employee.id, DocumentKind.INVOICE, "inv.pdf", PDF)
     assert stored_files(tmp_path) == files
     assert len(claim_view(ctx, claim_id).documents) == 3
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "content_type", "suffix"),
+    [
+        ("photo.webp", webp(), "image/webp", ".webp"),
+        ("IMG_0001.HEIC", HEIC, "image/heic", ".heic"),
+        ("scan.png", png(2480, 3508), "image/png", ".png"),
+    ],
+)
+def test_photos_of_every_accepted_type_are_stored(
+    ctx: Context,
+    org: Org,
+    draft: int,
+    tmp_path: Path,
+    filename: str,
+    content: bytes,
+    content_type: str,
+    suffix: str,
+) -> None:
+    view = attach_document(ctx, draft, org.employee.id, DocumentKind.ID_COPY, filename, content)
+    (document,) = view.documents
+    assert (document.content_type, document.filename) == (content_type, filename)
+    assert document.storage_key.endswith(suffix)
+    assert [p.read_bytes() for p in stored_files(tmp_path)] == [content]
+
+
+def test_the_pixel_limit_comes_from_the_rules(
+    ctx: Context, org: Org, draft: int, tmp_path: Path
+) -> None:
+    strict = dataclasses.replace(ctx, rules=Rules(max_image_pixels=1_000_000))
+    before = row_counts(ctx)
+    with pytest.raises(DocumentRejected) as raised:
+        attach_document(
+            strict, draft, org.employee.id, DocumentKind.ID_COPY, "id.png", png(1001, 1000)
+        )
+    assert raised.value.params == {
+        "reason": "too_many_pixels",
+        "width": 1001,
+        "height": 1000,
+        "limit": 1_000_000,
+    }
+    assert (row_counts(ctx), stored_files(tmp_path)) == (before, [])
+    attach_document(strict, draft, org.employee.id, DocumentKind.ID_COPY, "id.png", png(1000, 1000))
+
+
+def test_the_same_file_twice_on_a_claim_is_refused(
+    ctx: Context, org: Org, draft: int, tmp_path: Path
+) -> None:
+    employee = org.employee.id
+    attach_document(ctx, draft, employee, DocumentKind.ADMISSION_CERTIFICATE, "住院证.pdf", PDF)
+    before, files = row_counts(ctx), stored_files(tmp_path)
+    for kind, name in [
+        (DocumentKind.ADMISSION_CERTIFICATE, "住院证.pdf"),
+        (DocumentKind.ITEMIZED_BILL, "费用清单 (1).pdf"),
+    ]:
+        with pytest.raises(DocumentRejected) as raised:
+            attach_document(ctx, draft, employee, kind, name, PDF, channel="telegram")
+        assert raised.value.params == {"reason": "duplicate", "kind": "admission_certificate"}
+    assert (row_counts(ctx), stored_files(tmp_path)) == (before, files)
+    view = attach_document(ctx, draft, employee, DocumentKind.ITEMIZED_BILL, "b.pdf", PDF + b"\n")
+    assert len(view.documents) == 2
+
+
+def test_the_same_file_on_another_claim_is_fine(ctx: Context, org: Org, draft: int) -> None:
+    other = open_claim(ctx, org.employee.id, ClaimType.HOSPITALIZATION).id
+    for claim_id in (draft, other):
+        attach_document(ctx, claim_id, org.employee.id, DocumentKind.ID_COPY, "id.png", PNG)
+    assert len(claim_view(ctx, other).documents) == 1
+
+
+class BrokenStore:
+    """A document store whose disk is full."""
+
+    def put(self, key: str, content: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    def get(self, key: str) -> bytes:
+        raise FileNotFoundError(key)
+
+    def exists(self, key: str) -> bool:
+        return False
+
+
+def test_a_failed_write_leaves_no_row(ctx: Context, org: Org, draft: int) -> None:
+    broken = dataclasses.replace(ctx, documents=BrokenStore())
+    before = row_counts(ctx)
+    with pytest.raises(OSError, match="No space"):
+        attach_document(broken, draft, org.employee.id, DocumentKind.ID_COPY, "id.pdf", PDF)
+    assert row_counts(ctx) == before
 
 
 # Reading -------------------------------------------------------------------------------------

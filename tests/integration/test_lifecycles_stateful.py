@@ -50,7 +50,7 @@ from core.services import alerts as alert_services
 from core.services import batches as batch_services
 from core.services import claims as claim_services
 from core.services.context import Context, Rules
-from tests.factories import PDF, add_employee, add_records, make_batch, make_org
+from tests.factories import add_employee, add_records, make_batch, make_org, unique_pdf
 
 START = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
 MAX_ADVANCE = timedelta(days=15)
@@ -152,7 +152,9 @@ class ClaimsAndAlerts(RuleBasedStateMachine):
         claim = claim_services.open_claim(self.ctx, person.id, ClaimType.HOSPITALIZATION)
         kinds = REQUIRED_DOCUMENTS[ClaimType.HOSPITALIZATION]
         for kind in kinds if complete else kinds[-1:]:
-            claim_services.attach_document(self.ctx, claim.id, person.id, kind, "doc.pdf", PDF)
+            claim_services.attach_document(
+                self.ctx, claim.id, person.id, kind, "doc.pdf", unique_pdf()
+            )
         self.model[claim.id] = ModelClaim(who, ClaimState.DRAFT, complete)
         return claim.id
 
@@ -176,7 +178,7 @@ class ClaimsAndAlerts(RuleBasedStateMachine):
                     person.id,
                     kind,
                     "more.pdf",
-                    PDF,
+                    unique_pdf(),
                 ),
             )
         claim.complete = claim.complete or open_for_upload

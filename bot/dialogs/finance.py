@@ -1,0 +1,101 @@
+"""Finance's work in chat: what waits for approval, approve / reject / return (with a reason),
+and confirming payouts and paid batches."""
+
+from __future__ import annotations
+
+from bot.dialogs.talk import Talk
+from core.services import batches, claims, queries
+
+REASON = "reason"
+
+
+def list_approvals(talk: Talk) -> None:
+    waiting = queries.pending_approvals(talk.ctx, talk.employee.id)
+    if not waiting.claims and not waiting.batches:
+        talk.say("chat.approvals_none")
+    for claim, person in waiting.claims[:10]:
+        talk.say(
+            "chat.approval_claim",
+            claim=claim.reference,
+            employee=person.name,
+            amount=str(claim.amount or "—"),
+            claim_type=str(claim.claim_type),
+            buttons=(
+                talk.button("button.approve", "claim.approve", "primary", claim_id=claim.id),
+                talk.button("button.return", "claim.return", claim_id=claim.id),
+                talk.button("button.reject", "claim.reject", "danger", claim_id=claim.id),
+            ),
+        )
+    for batch, branch in waiting.batches[:10]:
+        talk.say(
+            "chat.approval_batch",
+            branch=branch,
+            period=str(batch.period),
+            headcount=batch.headcount,
+            total=str(batch.total),
+            buttons=(
+                talk.button("button.approve", "batch.approve", "primary", batch_id=batch.id),
+                talk.button("button.return", "batch.return", batch_id=batch.id),
+            ),
+        )
+
+
+def approve_claim(talk: Talk, claim_id: int) -> None:
+    claim = claims.approve_claim(
+        talk.ctx, claim_id, talk.employee.id, channel=talk.session.platform
+    )
+    talk.say(
+        "chat.claim_approved_done",
+        claim=claim.reference,
+        amount=str(claim.amount),
+        buttons=(talk.button("button.mark_paid", "claim.pay", "primary", claim_id=claim.id),),
+    )
+
+
+def pay_claim(talk: Talk, claim_id: int) -> None:
+    reference = f"CHAT-{talk.ctx.today():%Y%m%d}-{claim_id:06d}"
+    claim = claims.record_payout(
+        talk.ctx, claim_id, talk.employee.id, reference, channel=talk.session.platform
+    )
+    talk.say("chat.claim_paid_done", claim=claim.reference, amount=str(claim.amount))
+
+
+def approve_batch(talk: Talk, batch_id: int) -> None:
+    batch = batches.approve_batch(
+        talk.ctx, batch_id, talk.employee.id, channel=talk.session.platform
+    )
+    talk.say(
+        "chat.batch_approved_done",
+        period=str(batch.period),
+        buttons=(talk.button("button.mark_paid", "batch.paid", "primary", batch_id=batch.id),),
+    )
+
+
+def batch_paid(talk: Talk, batch_id: int) -> None:
+    batch = batches.confirm_batch_paid(
+        talk.ctx,
+        batch_id,
+        talk.employee.id,
+        reference=f"CHAT-BATCH-{batch_id}",
+        channel=talk.session.platform,
+    )
+    talk.say("chat.batch_paid_done", period=str(batch.period))
+
+
+def ask_reason(talk: Talk, action: str, subject_id: int) -> None:
+    talk.enter(REASON, action=action, subject_id=subject_id)
+    talk.say("chat.reason_prompt")
+
+
+def reason_text(talk: Talk, text: str) -> bool:
+    action, subject_id = talk.session.data["action"], talk.session.data["subject_id"]
+    talk.leave()
+    me, platform = talk.employee.id, talk.session.platform
+    if action == "claim.reject":
+        claims.reject_claim(talk.ctx, subject_id, me, text, channel=platform)
+    elif action == "claim.return":
+        claims.return_claim(talk.ctx, subject_id, me, text, channel=platform)
+    else:
+        batches.return_batch(talk.ctx, subject_id, me, text, channel=platform)
+    talk.say("chat.decision_recorded")
+    return True

@@ -1,0 +1,1 @@
+"""Maintenance helpers for the message catalogs (run by developers, not by hrbot)."""

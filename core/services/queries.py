@@ -1,0 +1,173 @@
+"""Read-only views for the conversation and the dashboard: progress cards, work lists.
+
+Each view is built in one unit of work and returned as plain frozen data, scoped to the asker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from core.domain.audit import AuditEntry
+from core.domain.batches import BatchState, ContributionBatch
+from core.domain.claims import Claim, ClaimDocument, ClaimState, DocumentKind
+from core.domain.contributions import DelayReason
+from core.domain.directory import Employee, Locale, Role
+from core.domain.escalation import Alert, AlertState, StepKind, SubjectKind
+from core.services.common import audit
+from core.services.context import Context
+from core.services.scope import branches_in_scope, may_act_for_branch
+
+if TYPE_CHECKING:
+    from core.persistence.uow import UnitOfWork
+
+OPEN_CLAIM_STATES = frozenset({ClaimState.DRAFT, ClaimState.RETURNED})
+
+
+@dataclass(frozen=True)
+class ClaimProgress:
+    claim: Claim
+    documents: tuple[ClaimDocument, ...]
+    cause: DelayReason | None = None
+    hr_deadline: datetime | None = None
+    alert_state: AlertState | None = None
+
+    @property
+    def voucher(self) -> ClaimDocument | None:
+        return next((d for d in self.documents if d.kind is DocumentKind.VOUCHER), None)
+
+
+@dataclass(frozen=True)
+class AlertSummary:
+    alert: Alert
+    branch: str
+    about: str
+    next_escalation: datetime | None
+
+
+def draft_claim(ctx: Context, employee_id: int) -> Claim | None:
+    """The claim the employee was filling in when they stopped, if any."""
+    with ctx.uow() as uow:
+        found = [c for c in uow.claims.of_employee(employee_id) if c.state in OPEN_CLAIM_STATES]
+        return found[-1] if found else None
+
+
+def my_claims(ctx: Context, employee_id: int) -> list[ClaimProgress]:
+    with ctx.uow() as uow:
+        return [_progress(uow, claim) for claim in uow.claims.of_employee(employee_id)]
+
+
+def claim_progress(ctx: Context, claim_id: int) -> ClaimProgress:
+    with ctx.uow() as uow:
+        return _progress(uow, uow.claims.get(claim_id))
+
+
+def _progress(uow: UnitOfWork, claim: Claim) -> ClaimProgress:
+    documents = tuple(uow.claims.documents(claim.id))
+    alerts = uow.alerts.unresolved_for(SubjectKind.HELD_CLAIM, claim.id)
+    if not alerts:
+        return ClaimProgress(claim, documents)
+    alert = alerts[0]
+    pending = [s.due_at for s in uow.alerts.pending_steps(alert.id) if s.kind is StepKind.ESCALATE]
+    return ClaimProgress(
+        claim,
+        documents,
+        alert.cause or alert.suspected_cause,
+        min(pending) if pending else None,
+        alert.state,
+    )
+
+
+def open_alerts_for(ctx: Context, actor_id: int) -> list[AlertSummary]:
+    with ctx.uow() as uow:
+        actor = uow.directory.employee(actor_id)
+        scope = branches_in_scope(uow, actor)
+        summaries = []
+        for alert in uow.alerts.unresolved():
+            if scope is not None and alert.branch_id not in scope:
+                continue
+            steps = [s.due_at for s in uow.alerts.pending_steps(alert.id)]
+            branch = uow.directory.branch(alert.branch_id).name
+            summaries.append(
+                AlertSummary(alert, branch, _about(uow, alert), min(steps) if steps else None)
+            )
+        return summaries
+
+
+def _about(uow: UnitOfWork, alert: Alert) -> str:
+    if alert.subject_kind is SubjectKind.HELD_CLAIM:
+        claim = uow.claims.get(alert.subject_id)
+        return f"{uow.directory.employee(claim.employee_id).name} {claim.reference}"
+    if alert.subject_kind is SubjectKind.CONTRIBUTION_BATCH:
+        return str(uow.batches.get(alert.subject_id).period)
+    return uow.directory.employee(alert.subject_id).name
+
+
+@dataclass(frozen=True)
+class Approvals:
+    claims: tuple[tuple[Claim, Employee], ...]
+    batches: tuple[tuple[ContributionBatch, str], ...]
+
+
+def pending_approvals(ctx: Context, actor_id: int) -> Approvals:
+    """What waits for a finance approver: claims under review and batches to approve."""
+    with ctx.uow() as uow:
+        actor = uow.directory.employee(actor_id)
+        if actor.role is not Role.FINANCE:
+            return Approvals((), ())
+        claims = []
+        for branch_id in uow.directory.branches_of(actor.id):
+            for person in uow.directory.employees_of_branch(branch_id):
+                claims += [
+                    (c, person)
+                    for c in uow.claims.of_employee(person.id)
+                    if c.state is ClaimState.UNDER_REVIEW and person.id != actor.id
+                ]
+        batches = [
+            (b, uow.directory.branch(b.branch_id).name)
+            for b in uow.batches.unpaid()
+            if b.state is BatchState.FINANCE_PENDING and may_act_for_branch(uow, actor, b.branch_id)
+        ]
+        return Approvals(tuple(claims), tuple(batches))
+
+
+def last_decision(ctx: Context, subject: tuple[str, int]) -> AuditEntry | None:
+    """The latest state change of a subject, to tell a late clicker who decided and when."""
+    with ctx.uow() as uow:
+        moves = [e for e in uow.audit.for_subject(*subject) if e.to_state and e.actor_id]
+        return moves[-1] if moves else None
+
+
+def actor_name(ctx: Context, employee_id: int | None) -> str | None:
+    if employee_id is None:
+        return None
+    with ctx.uow() as uow:
+        return uow.directory.employee(employee_id).name
+
+
+def set_locale(ctx: Context, employee_id: int, locale: Locale) -> None:
+    with ctx.uow() as uow:
+        uow.directory.employee(employee_id).locale = locale
+        uow.commit()
+
+
+def record_refusal(ctx: Context, actor_id: int | None, action: str, reason: str) -> None:
+    """A refused click or command is audited, whoever tried it."""
+    with ctx.uow() as uow:
+        actor = uow.directory.employee(actor_id) if actor_id is not None else None
+        audit(
+            uow,
+            ctx.now(),
+            "action.refused",
+            ("employee", actor_id or 0),
+            actor,
+            refused_action=action,
+            reason=reason,
+        )
+        uow.commit()
+
+
+def responsible_staff(ctx: Context, branch_id: int, role: Role) -> list[Employee]:
+    with ctx.uow() as uow:
+        return list(uow.directory.responsible(branch_id, role))
