@@ -100,8 +100,6 @@ def check_stated_size(stated_size: int | None, max_bytes: int = MAX_UPLOAD_BYTES
 
 def check_filename(filename: str) -> None:
     """Refuse names with a path, control or bidi characters, or over 255 characters."""
-    problem = None
-    name = filename.strip()
     if len(filename) > MAX_NAME_LENGTH:
         raise DocumentRejected(
             "the file name is too long",
@@ -110,6 +108,8 @@ def check_filename(filename: str) -> None:
             length=len(filename),
             limit=MAX_NAME_LENGTH,
         )
+    name = filename.strip()
+    problem = None
     if "/" in name or "\\" in name or name in (".", ".."):
         problem = "path"
     elif any(
@@ -155,11 +155,16 @@ def check_upload(
         raise DocumentRejected(
             "the file's name does not match its content", reason="disguised", suffix=suffix
         )
+    return SniffedFile(content_type, size, _check_content(content_type, content, max_pixels))
+
+
+def _check_content(content_type: str, content: bytes, max_pixels: int) -> tuple[int, int] | None:
+    """Active PDF content, hidden payloads, too many pixels; an image's width and height."""
     if content_type == "application/pdf":
         check_pdf(content)
         end = content.rfind(b"%%EOF")
         _refuse_hidden(content, end + 5 if end >= 0 else None, markers_anywhere=False)
-        return SniffedFile(content_type, size)
+        return None
     layout = image_layout(content_type, content)
     _refuse_hidden(content, layout.end, markers_anywhere=True)
     dimensions = max(layout.sizes, key=lambda wh: wh[0] * wh[1], default=None)
@@ -172,7 +177,7 @@ def check_upload(
             height=height,
             limit=max_pixels,
         )
-    return SniffedFile(content_type, size, dimensions)
+    return dimensions
 
 
 def _refuse_hidden(content: bytes, end: int | None, *, markers_anywhere: bool) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.domain.audit import AuditEntry
@@ -409,3 +411,26 @@ class ChatRepository(_Repository):
             .order_by(t.link_codes.c.id.desc())
         )
         return self.session.scalars(query).first()
+
+
+class InboxRepository(_Repository):
+    def record(self, platform: str, event_id: str, now: datetime) -> bool:
+        """Insert-or-ignore on (platform, event_id): True only for the first delivery."""
+        dialect = self.session.get_bind().dialect.name
+        values = {
+            "platform": platform,
+            "event_id": event_id,
+            "received_at": now,
+            "processed": False,
+        }
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(t.inbox).values(**values).on_conflict_do_nothing()
+        # RETURNING says whether this call inserted; an INSERT's rowcount is -1 on psycopg here.
+        return self.session.execute(statement.returning(t.inbox.c.id)).first() is not None
+
+    def mark_processed(self, platform: str, event_id: str) -> None:
+        self.session.execute(
+            t.inbox.update()
+            .where(t.inbox.c.platform == platform, t.inbox.c.event_id == event_id)
+            .values(processed=True)
+        )

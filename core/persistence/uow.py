@@ -15,6 +15,7 @@ from core.persistence.repositories import (
     ChatRepository,
     ClaimRepository,
     ContributionRepository,
+    InboxRepository,
     DirectoryRepository,
     OutboxRepository,
     ReminderRepository,
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.reminders = ReminderRepository(self.session)
         self.chats = ChatRepository(self.session)
+        self.inbox = InboxRepository(self.session)
         return self
 
     def __exit__(
