@@ -30,7 +30,7 @@ from core.services.alerts import close_alerts_for, open_alert
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.scope import require_scope
+from core.services.scope import may_act_for_branch, require_scope
 from core.services.status import status_of
 from core.services.vouchers import voucher_pdf
 
@@ -337,13 +337,18 @@ def record_payout(
 def read_document(
     ctx: Context, document_id: int, actor_id: int, channel: str | None = None
 ) -> tuple[ClaimDocument, bytes]:
-    """A document's bytes, for its owner, HR and finance only; every read is audited."""
+    """A document's bytes, for its owner and the HR and finance staff of the claimant's branch
+    only; every read is audited."""
     with ctx.uow() as uow:
         document = uow.claims.document(document_id)
         claim = uow.claims.get(document.claim_id)
         actor = uow.directory.employee(actor_id)
-        if actor.id != claim.employee_id and actor.role not in (*HR_ROLES, Role.FINANCE):
-            raise PermissionDenied("only the claimant, HR and finance may read it")
+        claimant = uow.directory.employee(claim.employee_id)
+        staff = actor.role in (*HR_ROLES, Role.FINANCE) and may_act_for_branch(
+            uow, actor, claimant.branch_id
+        )
+        if actor.id != claim.employee_id and not staff:
+            raise PermissionDenied("only the claimant and their branch's HR and finance")
         audit(
             uow,
             ctx.now(),
