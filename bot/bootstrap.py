@@ -35,6 +35,7 @@ def rules_from(settings: Settings) -> Rules:
             0, settings.escalation_manager_hours, settings.escalation_director_hours
         ),
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        max_image_pixels=settings.max_image_pixels,
         channels=frozenset(channels),
     )
 

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/hrbot.db"
     documents_dir: Path = Path("./var/documents")
     max_upload_mb: int = Field(20, ge=1, le=200)
+    max_image_pixels: int = Field(40_000_000, ge=1_000_000)
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     slack_bot_token: str | None = None

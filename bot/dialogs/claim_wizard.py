@@ -76,10 +76,10 @@ def receive_files(talk: Talk, files: tuple[Attachment, ...]) -> None:
                 channel=talk.session.platform,
             )
         except DocumentRejected as refused:
-            talk.say(
-                f"upload.{refused.params.get('reason', 'refused')}",
-                filename=attachment.filename[:80],
-            )
+            reason = str(refused.params.get("reason", "refused"))
+            # A refused name is never echoed: it may carry control or bidi characters.
+            shown = "" if reason == "bad_name" else _printable(attachment.filename)
+            talk.say(f"upload.{reason}", filename=shown)
     _next_step(talk)
 
 
@@ -152,6 +152,10 @@ def _next_step(talk: Talk) -> None:
             talk.button("button.cancel", "wizard.cancel", "danger", claim_id=view.claim.id),
         ),
     )
+
+
+def _printable(filename: str) -> str:
+    return "".join(ch for ch in filename if ch.isprintable())[:80]
 
 
 def _next_kind(claim_type: ClaimType, received: set[DocumentKind]) -> DocumentKind | None:

@@ -32,8 +32,8 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
-from typing import IO, cast
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser, XMLPullParser
+from typing import IO
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 Value = str | int | float | bool | date | datetime | time | timedelta | None
 """A cell's value (``date`` alone only from a cell stored as an ISO date, ``t="d"``)."""
@@ -194,61 +194,29 @@ class Sheet:
             raise WorkbookError(f"{self.part}: {error or type(error).__name__}") from None
 
     def _rows(self) -> Iterator[tuple[int, tuple[Value, ...]]]:
-        book = self.book
-        parser: XMLPullParser[Element] = XMLPullParser(events=("start",))
-        tags = _Tags("")
-        read_row = _row_reader(book, tags, [])
+        read_row: Callable[[Element], tuple[Value, ...]] | None = None
         empty: tuple[Value, ...] = ()
-        root: Element | None = None
-        sheet_data: Element | None = None
-        pending: Element | None = None  # the last row begun: complete once the next one begins
         row_counter = 0  # as openpyxl numbers rows: the r attribute, or one after the last
         number = 0  # the last row yielded
-        with book._zip.open(self.part) as stream:
-            while True:
-                chunk = stream.read(_CHUNK)
-                if chunk:
-                    parser.feed(chunk)
-                else:
-                    parser.close()
-                for _event, element in _elements(parser):
-                    if element.tag != tags.row:
-                        if root is None:
-                            root = element
-                            tags = _Tags(_namespace(root))
-                            read_row = _row_reader(book, tags, [])
-                        elif element.tag == tags.sheet_data:
-                            sheet_data = element
-                        elif element.tag == tags.dimension:
-                            self.max_column, self.max_row = _dimension(element.get("ref"))
-                            padding = [None] * (self.max_column or 0)
-                            read_row = _row_reader(book, tags, padding)
-                            empty = tuple(padding)
-                        continue
-                    row, pending = pending, element
-                    if row is None:
-                        continue
-                    if sheet_data is not None:
-                        sheet_data.remove(row)
-                    r = row.get("r")
-                    row_counter = _row_number(r) if r is not None else row_counter + 1
-                    if row_counter <= number:
-                        continue  # a row out of order or repeated: openpyxl skips it too
-                    while number + 1 < row_counter:
-                        number += 1
-                        yield number, empty
-                    number = row_counter
-                    yield number, read_row(row)
-                if not chunk:
-                    break
-        if pending is not None:
-            r = pending.get("r")
-            row_counter = _row_number(r) if r is not None else row_counter + 1
-            if row_counter > number:
+        for worksheet, rows in _completed(self.book._zip, self.part, "sheetData"):
+            if read_row is None:  # the first rows: what comes before them has been read
+                tags = _Tags(_namespace(worksheet))
+                dimension = worksheet.find(tags.dimension)
+                if dimension is not None:
+                    self.max_column, self.max_row = _dimension(dimension.get("ref"))
+                padding: list[None] = [None] * (self.max_column or 0)
+                read_row = _row_reader(self.book, tags, padding)
+                empty = tuple(padding)
+            for row in rows:
+                r = row.get("r")
+                row_counter = _row_number(r) if r is not None else row_counter + 1
+                if row_counter <= number:
+                    continue  # a row out of order or repeated: openpyxl skips it too
                 while number + 1 < row_counter:
                     number += 1
                     yield number, empty
-                yield row_counter, read_row(pending)
+                number = row_counter
+                yield number, read_row(row)
 
 
 class _Tags:
@@ -341,11 +309,6 @@ def _parse_part(archive: zipfile.ZipFile, part: str) -> Element:
     return root
 
 
-def _elements(parser: XMLPullParser[Element]) -> Iterator[tuple[str, Element]]:
-    """The parser's events so far: only start and end events are asked for, all of elements."""
-    return cast("Iterator[tuple[str, Element]]", parser.read_events())
-
-
 def _namespace(element: Element) -> str:
     tag = element.tag
     return tag[1 : tag.index("}")] if tag.startswith("{") else ""
@@ -392,10 +355,32 @@ def _shared_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
     if part not in archive.NameToInfo:
         return []
     strings: list[str] = []
-    parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
-    root: Element | None = None
-    item = ""
-    text_of = _text_of("")
+    text_of: Callable[[Element], str] | None = None
+    for table, items in _completed(archive, part, None):
+        if text_of is None:
+            text_of = _text_of(_namespace(table))
+        for item in items:
+            text = text_of(item)
+            strings.append(text.replace("x005F_", "") if "x005F_" in text else text)
+    return strings
+
+
+def _completed(
+    archive: zipfile.ZipFile, part: str, container: str | None
+) -> Iterator[tuple[Element, list[Element]]]:
+    """Parses a part as it is decompressed, handing over the children of its root (``container``
+    None) or of the root's child called ``container`` as soon as they are complete, each batch
+    then dropped from the tree: memory holds a chunk's worth of elements, not the part.
+
+    Yields (the document's root, a batch). No iterparse events: one per element would cost more
+    than the parse itself. Instead the builder gets a root of our own first, so that the
+    document's root, its child, is reachable while the parser is still adding to it; all children
+    of the container but the last, which may still be open, are complete.
+    """
+    builder = TreeBuilder()
+    top = builder.start("part", {})
+    parser = XMLParser(target=builder)  # noqa: S314 — expat: see the module's docstring
+    box: Element | None = None
     with archive.open(part) as stream:
         while True:
             chunk = stream.read(_CHUNK)
@@ -403,18 +388,17 @@ def _shared_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
                 parser.feed(chunk)
             else:
                 parser.close()
-            for event, element in _elements(parser):
-                if root is None:
-                    root = element
-                    ns = _namespace(root)
-                    item = f"{{{ns}}}si"
-                    text_of = _text_of(ns)
-                elif event == "end" and element.tag == item:
-                    text = text_of(element)
-                    strings.append(text.replace("x005F_", "") if "x005F_" in text else text)
-                    root.remove(element)
+            if box is None and len(top):
+                root = top[0]
+                box = root if container is None else root.find(f"{{{_namespace(root)}}}{container}")
+            if box is not None:
+                complete = len(box) - 1 if chunk else len(box)
+                if complete > 0:
+                    batch = box[:complete]
+                    del box[:complete]
+                    yield root, batch
             if not chunk:
-                return strings
+                return
 
 
 def _text_of(ns: str) -> Callable[[Element], str]:

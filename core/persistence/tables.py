@@ -358,3 +358,15 @@ link_codes = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("used", Boolean, nullable=False, default=False),
 )
+
+web_messages = Table(
+    "web_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("payload", JSONText, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("replaces_id", Integer),
+    # The web chat's event stream asks "this person's messages after id N" every second or so.
+    Index("ix_web_messages_employee", "employee_id", "id"),
+)

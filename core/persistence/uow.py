@@ -15,11 +15,12 @@ from core.persistence.repositories import (
     ChatRepository,
     ClaimRepository,
     ContributionRepository,
-    InboxRepository,
     DirectoryRepository,
+    InboxRepository,
     OutboxRepository,
     ReminderRepository,
 )
+from core.persistence.web_messages import WebMessageRepository
 
 
 class UnitOfWork:
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.reminders = ReminderRepository(self.session)
         self.chats = ChatRepository(self.session)
+        self.web_messages = WebMessageRepository(self.session)
         self.inbox = InboxRepository(self.session)
         return self
 

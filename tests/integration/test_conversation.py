@@ -107,7 +107,7 @@ def test_the_seed_scenario_across_three_roles(
     assert hr.clicks("ack.cause") == ["chat.ack_date"]
     assert hr.clicks("ack.date", index=1) == ["chat.ack_done"]
     assert finance.says("/approvals") == ["chat.approval_batch", "chat.approval_batch"]
-    batches = [m for m in finance.last]
+    batches = list(finance.last)
     for message in batches:
         finance.last = [message]
         assert finance.clicks("batch.approve") == ["chat.batch_approved_done"]
