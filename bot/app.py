@@ -10,7 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from adapters.web.routes import chat_router, static_files
+from adapters.web.runtime import WebChat
+from bot import bridge
 from bot.bootstrap import Services, build, build_router
+from bot.conversation import Conversation
 from bot.settings import Settings
 from bot.worker import Worker
 
@@ -22,10 +26,11 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build(settings)
         app.state.services = services
+        app.state.web_chat = _web_chat(services)
         stop = asyncio.Event()
         background = None
         if run_worker:
-            worker = Worker(services, build_router(services.settings))
+            worker = Worker(services, build_router(services.settings, services.ctx))
             background = asyncio.create_task(worker.run(stop))
         try:
             yield
@@ -37,6 +42,8 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
 
     app = FastAPI(title="hrbot", version="0.1.0", lifespan=lifespan)
     app.state.run_worker = run_worker
+    app.include_router(chat_router(lambda request: request.app.state.web_chat))
+    app.mount("/chat/static", static_files(), name="chat-static")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -56,6 +63,21 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
         return _INDEX
 
     return app
+
+
+def _web_chat(services: Services) -> WebChat:
+    """The web chat's run-time pieces: the conversation reaches it through the bridge."""
+    settings = services.settings
+    return WebChat(
+        ctx=services.ctx,
+        handler=Conversation(services.ctx, settings.default_locale),
+        call=bridge.call,
+        # Only demo mode signs anything yet; without it no key file is created for the chat.
+        secret_key=settings.resolved_secret_key() if settings.demo_mode else "",
+        demo_mode=settings.demo_mode,
+        max_upload_bytes=services.ctx.rules.max_upload_bytes,
+        default_locale=settings.default_locale,
+    )
 
 
 def _database_ready(services: Services) -> tuple[bool, str]:

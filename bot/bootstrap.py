@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from adapters.documents import FilesystemDocumentStore
 from adapters.email import SmtpChannel, SmtpConfig
 from adapters.sms import SmsChannel
+from adapters.web.channel import WebChannel
 from bot.routing import ChannelRouter
 from bot.settings import Settings
+from core.chat import Platform
 from core.domain.escalation import default_policy
 from core.domain.notifications import ChannelKind
 from core.persistence.engine import make_engine
@@ -40,13 +42,18 @@ def rules_from(settings: Settings) -> Rules:
     )
 
 
-def build_router(settings: Settings) -> ChannelRouter:
+def build_router(settings: Settings, ctx: Context | None = None) -> ChannelRouter:
     """E-mail and SMS when configured; chat platforms register themselves as they arrive."""
     router = ChannelRouter()
     if settings.smtp_url:
         router.email = SmtpChannel(SmtpConfig.from_url(settings.smtp_url, settings.smtp_from))
     if settings.sms_webhook_url:
         router.sms = SmsChannel(settings.sms_webhook_url)
+    if ctx is not None and settings.demo_mode:
+        # Last, so people linked on Slack/Telegram are still reached there. Demo mode only: the
+        # web chat reaches everyone, and with nobody able to log in it would swallow the notices
+        # that should fall back to e-mail and SMS.
+        router.chats[Platform.WEB] = WebChannel(ctx)
     return router
 
 

@@ -87,7 +87,9 @@ def worker(
     services = _services()
     try:
         asyncio.run(
-            run_until_signalled(Worker(services, build_router(services.settings), interval))
+            run_until_signalled(
+                Worker(services, build_router(services.settings, services.ctx), interval)
+            )
         )
     finally:
         services.close()

@@ -4,8 +4,9 @@
 (real time: separate processes cannot share a ManualClock) and plays one role:
 
 - ``sweep``: waits for the go-file, then sweeps escalation steps until none is pending;
-- ``victim``: leases every due step and notice, sends a few, then blocks inside a send (the message
-  went out, its record is not committed) and says so on stdout, waiting to be SIGKILLed;
+- ``victim``: leases every due step and notice and delivers them; with ``block_at`` it blocks inside
+  that send (the message went out, its record is not committed) and says so on stdout, waiting
+  to be SIGKILLed; with ``pause`` each send first waits up to that long, to be killed anywhere;
 - ``rescuer``: waits for the go-file, then runs ``Worker.tick`` until no step or notice is pending.
 
 Every send is appended to a shared log file (one JSON line, one ``write``), so the parent sees each
@@ -18,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -62,14 +64,19 @@ class TaggingRenderer:
 class LoggingChannel:
     """A chat channel whose every send is one appended line: ``{"nid", "who", "t"}``."""
 
-    def __init__(self, path: str, who: str, block_at: int | None = None) -> None:
+    def __init__(
+        self, path: str, who: str, block_at: int | None = None, pause: float = 0.0
+    ) -> None:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.who = who
         self.block_at = block_at
+        self.pause = pause
         self.sends: list[float] = []
 
     def send(self, address: Address, message: OutgoingMessage) -> str | None:
         nid = int(str(message.params["_nid"]))
+        if self.pause:
+            time.sleep(random.uniform(0, self.pause))  # the far side's latency, before it has it
         now = time.time()
         os.write(self.fd, (json.dumps({"nid": nid, "who": self.who, "t": now}) + "\n").encode())
         self.sends.append(time.time())
@@ -136,7 +143,9 @@ def victim(args: dict[str, Any]) -> dict[str, Any]:
         steps = uow.alerts.claim_due_steps(ctx.now(), owner, ctx.rules.lease, limit=10_000)
         uow.commit()
     print(json.dumps({"steps_leased": len(steps)}), flush=True)
-    channel = LoggingChannel(args["log"], owner, block_at=args["block_at"])
+    channel = LoggingChannel(
+        args["log"], owner, block_at=args.get("block_at"), pause=args.get("pause", 0.0)
+    )
     router = ChannelRouter(chats={Platform.RECORDING: channel})
     renderer = TaggingRenderer(CatalogRenderer("zh-CN", ZoneInfo("Asia/Shanghai")))
     deliver_due(ctx, router, renderer, owner, limit=10_000)

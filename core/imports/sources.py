@@ -1,24 +1,25 @@
 """Import files as streams of rows: CSV (UTF-8, UTF-8 with BOM or GBK, detected) or XLSX.
 
-Both are streamed: a CSV line by line, a workbook through openpyxl's read-only mode, so a file of
-200k rows never sits in memory whole. Cells come back as the file holds them (always text from a
-CSV; text, numbers or datetimes from a workbook): turning them into values is ``fields``' job.
+Both are streamed: a CSV line by line, a workbook sheet as it is decompressed (``xlsx``), so a file
+of 200k rows never sits in memory whole. Cells come back as the file holds them (always text from a
+CSV; text, numbers, booleans or datetimes from a workbook): turning them into values is ``fields``'
+job.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from core.domain.errors import DomainError
+from core.imports.xlsx import NoSuchSheet, Workbook, WorkbookError
 
-Cell = str | int | float | bool | date | datetime | time | None
+Cell = str | int | float | bool | date | datetime | time | timedelta | None
 Row = tuple[int, tuple[Cell, ...]]
 """A spreadsheet row number (the header is row 1) and the row's cells."""
 
@@ -158,43 +159,47 @@ def _csv_rows(reader: Any) -> Iterator[Row]:
 
 
 def _open_xlsx(path: Path, sheet: str | None) -> Source:
-    import openpyxl  # only workbook imports pay for loading it
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    # A file object, not the path: openpyxl judges a path by its extension, and the magic
-    # number has already said this is a workbook, whatever the file is called.
-    file = path.open("rb")
     try:
-        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        file.close()
+        book = Workbook(path)
+    except WorkbookError as error:
         raise SourceError("bad_xlsx", detail=str(error)) from None
+    try:
+        worksheet = book.sheet(sheet)
+    except NoSuchSheet as missing:
+        book.close()
+        if sheet is None:  # a workbook of chart sheets only
+            raise SourceError("empty") from None
+        raise SourceError(
+            "no_sheet", usage=True, sheet=sheet, sheets=", ".join(missing.sheets)
+        ) from None
+    rows = _xlsx_rows(worksheet.rows())
 
     def close() -> None:
+        rows.close()
         book.close()
-        file.close()
 
-    names: list[str] = list(book.sheetnames)
-    if sheet is not None and sheet not in names:
-        close()
-        raise SourceError("no_sheet", usage=True, sheet=sheet, sheets=", ".join(names))
-    worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-    rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
-    header: tuple[Cell, ...] = next((tuple(cells) for _number, cells in rows), ())
+    header: tuple[Cell, ...] = next((cells for _number, cells in rows), ())
     if not any(_filled(cell) for cell in header):
         close()
         raise SourceError("empty")
-    max_row = worksheet.max_row
+    max_row = worksheet.max_row  # known once the first row is read: the sheet declares it first
     return Source(
         path=path,
         format="xlsx",
         encoding=None,
-        sheet=str(worksheet.title),
-        estimated_rows=int(max_row) - 1 if max_row else None,
+        sheet=worksheet.name,
+        estimated_rows=max_row - 1 if max_row else None,
         header=header,
-        rows=((number, tuple(cells)) for number, cells in rows),
+        rows=rows,
         close=close,
     )
+
+
+def _xlsx_rows(rows: Iterator[Row]) -> Generator[Row, None, None]:
+    try:
+        yield from rows
+    except WorkbookError as error:  # a part found broken half-way through
+        raise SourceError("bad_xlsx", detail=str(error)) from None
 
 
 def _filled(cell: Cell) -> bool:

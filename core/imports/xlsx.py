@@ -32,15 +32,17 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
+from os import PathLike
 from typing import IO
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 Value = str | int | float | bool | date | datetime | time | timedelta | None
 """A cell's value (``date`` alone only from a cell stored as an ISO date, ``t="d"``)."""
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CHUNK = 1 << 16
+_CHUNK = 1 << 13
+"""Bytes of XML parsed at a time: a few dozen rows, read and dropped before the caller sees them
+(see ``Sheet._rows``), so that few elements outlive the garbage collector's youngest generation."""
 _BROKEN = (
     zipfile.BadZipFile,
     KeyError,
@@ -55,19 +57,6 @@ _BROKEN = (
 # Number formats: which built-in ids are dates or elapsed times, and how to tell a custom one.
 _BUILTIN_DATES = frozenset((*range(14, 23), 45, 46, 47, *range(27, 37), *range(50, 59)))
 _BUILTIN_ELAPSED = frozenset((46,))  # [h]:mm:ss
-_BUILTIN_CODES = {  # a custom format that repeats a built-in one is that built-in one
-    "General": 0,
-    "0": 1,
-    "0.00": 2,
-    "#,##0": 3,
-    "#,##0.00": 4,
-    "0%": 9,
-    "0.00%": 10,
-    "0.00E+00": 11,
-    "# ?/?": 12,
-    "# ??/??": 13,
-    "@": 49,
-}
 _LITERAL_OR_LOCALE = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
 _DATE_LETTER = re.compile(r"(?<![_\\])[dmhysDMHYS]")
 _ELAPSED = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
@@ -108,7 +97,7 @@ class Workbook:
     object, if one was given, stays the caller's to close).
     """
 
-    def __init__(self, file: str | IO[bytes]) -> None:
+    def __init__(self, file: str | PathLike[str] | IO[bytes]) -> None:
         try:
             self._zip = zipfile.ZipFile(file)
         except _BROKEN as error:
@@ -195,9 +184,10 @@ class Sheet:
 
     def _rows(self) -> Iterator[tuple[int, tuple[Value, ...]]]:
         read_row: Callable[[Element], tuple[Value, ...]] | None = None
+        row_tag = ""
         empty: tuple[Value, ...] = ()
         row_counter = 0  # as openpyxl numbers rows: the r attribute, or one after the last
-        number = 0  # the last row yielded
+        number = 0  # the last row handed over
         for worksheet, rows in _completed(self.book._zip, self.part, "sheetData"):
             if read_row is None:  # the first rows: what comes before them has been read
                 tags = _Tags(_namespace(worksheet))
@@ -206,17 +196,34 @@ class Sheet:
                     self.max_column, self.max_row = _dimension(dimension.get("ref"))
                 padding: list[None] = [None] * (self.max_column or 0)
                 read_row = _row_reader(self.book, tags, padding)
+                row_tag = tags.row
                 empty = tuple(padding)
+            # The whole batch is read, and its elements dropped, before any row is handed over:
+            # elements kept while the caller works would outlive the garbage collector's youngest
+            # generation, and each one promoted brings its costly full collections sooner.
+            ready: list[tuple[int, tuple[Value, ...]]] = []
             for row in rows:
+                if row.tag != row_tag:
+                    continue
                 r = row.get("r")
-                row_counter = _row_number(r) if r is not None else row_counter + 1
+                if r is None:
+                    row_counter += 1
+                else:
+                    try:
+                        row_counter = int(r)
+                    except ValueError:
+                        row_counter = _row_number(r)
                 if row_counter <= number:
                     continue  # a row out of order or repeated: openpyxl skips it too
-                while number + 1 < row_counter:
-                    number += 1
-                    yield number, empty
+                if row_counter > number + 1:  # rows the file leaves out come back empty
+                    yield from ready
+                    ready = []
+                    for missing in range(number + 1, row_counter):
+                        yield missing, empty
                 number = row_counter
-                yield number, read_row(row)
+                ready.append((number, read_row(row)))
+            del rows[:]
+            yield from ready
 
 
 class _Tags:
@@ -229,6 +236,7 @@ class _Tags:
         self.cell = f"{{{ns}}}c"
         self.value = f"{{{ns}}}v"
         self.inline = f"{{{ns}}}is"
+        self.plain = f"{{{ns}}}t"
         self.ns = ns
 
 
@@ -238,16 +246,17 @@ def _row_reader(
     """Reads the cells of one ``<row>``, padded to ``padding``'s width. The hot loop: everything
     it needs is bound to a local name."""
     strings = book._strings
-    styles = book._styles
-    date_of = _DateCells(book.epoch)
+    kinds = {_DATE: _DateCells(book.epoch, False), _ELAPSED_TIME: _DateCells(book.epoch, True)}
+    date_styles = {style: kinds[kind] for style, kind in book._styles.items()}
     text_of = _text_of(tags.ns)
     columns: dict[str, int] = {}
     width = len(padding)
-    cell_tag, value_tag, inline_tag = tags.cell, tags.value, tags.inline
+    cell_tag, value_tag, inline_tag, plain_tag = tags.cell, tags.value, tags.inline, tags.plain
 
     def read_row(row: Element) -> tuple[Value, ...]:
         cells: list[Value] = []
-        column = 0
+        append = cells.append
+        present = column = 0
         for cell in row:
             if cell.tag != cell_tag:
                 continue
@@ -262,18 +271,25 @@ def _row_reader(
                 text = cell.findtext(value_tag)
                 if not text:
                     value = None
-                elif (style := styles.get(cell.get("s"))) is not None:  # type: ignore[arg-type]
-                    value = date_of(text, style)
-                elif "." in text or "E" in text or "e" in text:
-                    value = float(text)
                 else:
-                    value = int(text)
+                    dates = date_styles.get(cell.get("s"))  # type: ignore[arg-type]
+                    if dates is not None:
+                        value = dates[text]
+                    elif "." in text or "E" in text or "e" in text:
+                        value = float(text)
+                    else:
+                        value = int(text)
             elif kind == "s":
                 text = cell.findtext(value_tag)
                 value = strings[int(text)] if text else None
             elif kind == "inlineStr":
                 node = cell.find(inline_tag)
-                value = None if node is None else text_of(node)
+                if node is None:
+                    value = None
+                elif len(node) == 1 and node[0].tag == plain_tag:
+                    value = node[0].text or ""
+                else:
+                    value = text_of(node)
             elif kind == "b":
                 text = cell.findtext(value_tag)
                 value = bool(int(text)) if text else None
@@ -281,16 +297,17 @@ def _row_reader(
                 value = _from_iso(cell.findtext(value_tag) or "")
             else:  # "str" (a formula's text), "e" (an error such as #N/A)
                 value = cell.findtext(value_tag) or None
-            present = len(cells)
             if column == present + 1:
-                cells.append(value)
+                append(value)
+                present = column
             elif column > present:
                 cells.extend([None] * (column - present - 1))
-                cells.append(value)
-            else:
+                append(value)
+                present = column
+            else:  # a column already passed: the later cell wins, as in openpyxl
                 cells[column - 1] = value
-        if len(cells) < width:
-            cells.extend(padding[len(cells) :])
+        if present < width:
+            cells.extend(padding[present:])
         return tuple(cells)
 
     return read_row
@@ -445,10 +462,11 @@ def _style_kinds(archive: zipfile.ZipFile, part: str) -> dict[str, int]:
 
 
 def _format_kind(fmt_id: str, custom: dict[str, str]) -> int:
+    """Whether a number format shows dates, elapsed times or plain numbers, as openpyxl tells."""
     code = custom.get(fmt_id)
-    if code is None or code in _BUILTIN_CODES:
+    if code is None:
         try:
-            number = int(fmt_id) if code is None else _BUILTIN_CODES[code]
+            number = int(fmt_id)
         except ValueError:
             return _NUMBER
         if number in _BUILTIN_ELAPSED:
@@ -463,25 +481,25 @@ def _format_kind(fmt_id: str, custom: dict[str, str]) -> int:
 # -- cells --------------------------------------------------------------------------------------
 
 
-class _DateCells:
-    """Serial numbers to datetimes, remembered: a sheet holds few distinct dates, read often."""
+class _DateCells(dict[str, Value]):
+    """Serial numbers (as the cells write them) to datetimes or spans, remembered: a sheet holds
+    few distinct dates, read over and over."""
 
-    def __init__(self, epoch: datetime) -> None:
+    def __init__(self, epoch: datetime, elapsed: bool) -> None:
+        super().__init__()
         self.epoch = epoch
-        self.seen: tuple[dict[str, Value], dict[str, Value]] = ({}, {})
+        self.elapsed = elapsed
 
-    def __call__(self, text: str, kind: int) -> Value:
-        seen = self.seen[kind == _ELAPSED_TIME]
-        value = seen.get(text)
-        if value is None:
-            if len(seen) >= _CACHED_DATES:
-                seen.clear()
-            number = float(text) if "." in text or "E" in text or "e" in text else int(text)
-            try:
-                value = from_excel(number, self.epoch, elapsed=kind == _ELAPSED_TIME)
-            except (OverflowError, ValueError):
-                value = _INVALID_DATE
-            seen[text] = value
+    def __missing__(self, text: str) -> Value:
+        if len(self) >= _CACHED_DATES:
+            self.clear()
+        number = float(text) if "." in text or "E" in text or "e" in text else int(text)
+        value: Value
+        try:
+            value = from_excel(number, self.epoch, elapsed=self.elapsed)
+        except (OverflowError, ValueError):
+            value = _INVALID_DATE
+        self[text] = value
         return value
 
 
@@ -547,13 +565,11 @@ def _column(ref: str, known: dict[str, int]) -> int:
 
 
 def _row_number(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        number = float(text)
-        if not number.is_integer():
-            raise ValueError(f"{text} is not a valid row number") from None
-        return int(number)
+    """A row number written as ``7.0`` (openpyxl accepts it too)."""
+    number = float(text)
+    if not number.is_integer():
+        raise ValueError(f"{text} is not a valid row number")
+    return int(number)
 
 
 def _dimension(ref: str | None) -> tuple[int | None, int | None]:

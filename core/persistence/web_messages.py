@@ -43,15 +43,17 @@ class WebMessageRepository:
         created_at: datetime,
         replaces_id: int | None = None,
     ) -> int:
-        statement = insert(t.web_messages).values(
-            employee_id=employee_id,
-            payload=payload,
-            created_at=created_at,
-            replaces_id=replaces_id,
+        statement = (
+            insert(t.web_messages)
+            .values(
+                employee_id=employee_id,
+                payload=payload,
+                created_at=created_at,
+                replaces_id=replaces_id,
+            )
+            .returning(t.web_messages.c.id)
         )
-        key = self.session.execute(statement).inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        return int(self.session.execute(statement).scalar_one())
 
     def after(self, employee_id: int, after_id: int, limit: int = 100) -> list[WebMessageRow]:
         """The person's messages with an id above ``after_id``, oldest first."""

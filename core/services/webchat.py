@@ -103,7 +103,9 @@ def person(ctx: Context, employee_no: str) -> Person | None:
         employee = uow.directory.employee_by_no(employee_no)
         if employee is None or not employee.is_active(ctx.today()):
             return None
-        return _person(employee, {employee.branch_id: uow.directory.branch(employee.branch_id).name})
+        return _person(
+            employee, {employee.branch_id: uow.directory.branch(employee.branch_id).name}
+        )
 
 
 def _person(employee: Employee, branches: dict[int, str]) -> Person:

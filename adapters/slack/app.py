@@ -1,0 +1,166 @@
+"""The slack-bolt ``AsyncApp``, built by a factory (never at import time), with its guard.
+
+One URL takes both the Events API and interactivity. In order, for each request:
+bolt verifies the signature (401 on a missing, wrong or stale one; verification is never off),
+learns the installation (``auth.test``, once), then ``Guard`` checks that the request comes from
+this workspace and this app, records an event's id in the inbox before any work (a retry of a
+delivery already seen is acknowledged and dropped), and lets bolt acknowledge; the listeners do
+the work after the ack (``adapters.slack.work``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapters.slack import translate
+from adapters.slack.config import SlackConfig, SlackHandlers
+from adapters.slack.files import FileFetcher
+from adapters.slack.work import InFlight, SlackWork
+
+log = logging.getLogger("hrbot.slack")
+
+SUBSCRIBED_EVENTS = ("message", "app_mention", "file_shared")
+"""Event types with their own listener (``message`` covers ``message.im`` and every subtype)."""
+
+
+def async_client(config: SlackConfig) -> AsyncWebClient:
+    """The client for replies: pointed at ``HRBOT_SLACK_API_URL``; one quick retry on 429,
+    because a person is waiting for this answer (pushes wait for the dispatcher instead)."""
+    client = AsyncWebClient(token=config.bot_token, base_url=config.base_url, timeout=15)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+class Installation:
+    """This app in this workspace: the team from ``auth.test`` (bolt asks once), the app id
+    from ``bots.info`` (asked once, on the first request that needs it)."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self.app_id: str | None = None
+
+    async def matches(self, context: AsyncBoltContext, body: dict[str, Any]) -> bool:
+        team, app = translate.team_and_app(body)
+        result = context.authorize_result
+        if result is None or not result.team_id or team != result.team_id:
+            return False
+        expected = await self._app_id(result.bot_id)
+        return expected is None or app == expected
+
+    async def _app_id(self, bot_id: str | None) -> str | None:
+        if self.app_id is None and bot_id:
+            try:
+                response = await self.client.bots_info(bot=bot_id)
+                self.app_id = str(response["bot"]["app_id"])
+            except (SlackApiError, KeyError, TypeError) as error:
+                # Not cached: asked again next time. The signature already proves the app.
+                log.warning("bots.info failed (%s): app id not checked", type(error).__name__)
+        return self.app_id
+
+
+class Guard(AsyncMiddleware):
+    """Who may reach the listeners, and each event once."""
+
+    def __init__(
+        self, handlers: SlackHandlers, inflight: InFlight, installation: Installation
+    ) -> None:
+        self.handlers = handlers
+        self.inflight = inflight
+        self.installation = installation
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        body = req.body
+        if body.get("type") == "event_callback":
+            if not translate.is_actionable(body):
+                return _ack()  # edits, joins, bot posts, channel chatter: nothing to do
+            if not await self.installation.matches(req.context, body):
+                log.warning("event from another workspace or app dropped: %s", body.get("team_id"))
+                return _ack()
+            event_id = translate.delivery_id(body)
+            if event_id is None or not await self.handlers.first_delivery(event_id):
+                return _ack()  # seen before: Slack retried a delivery we had already taken
+        elif body.get("type") == "block_actions":
+            if not await self.installation.matches(req.context, body):
+                click = translate.button_click(body)
+                action = click.action if click else "block_actions"
+                reason = "foreign installation: team %s app %s" % translate.team_and_app(body)
+                self.inflight.spawn(self.handlers.refused(translate.sender_of(body), action, reason))
+                return _ack()
+        else:
+            await next()
+            return resp
+        self.inflight.begin()  # ended by the listener that takes the request
+        await next()
+        return resp
+
+    @property
+    def name(self) -> str:
+        return "HrbotGuard"
+
+
+def _ack() -> BoltResponse:
+    return BoltResponse(status=200, body="")
+
+
+@dataclass
+class SlackBot:
+    """The running adapter: mount ``handle`` at ``POST /slack/events``."""
+
+    bolt: AsyncApp
+    handler: AsyncSlackRequestHandler
+    work: SlackWork
+
+    async def handle(self, request: Request) -> Response:
+        return await self.handler.handle(request)
+
+    async def drain(self, timeout: float = 30.0) -> bool:
+        """Wait for the work of acknowledged requests to finish (shutdown, tests)."""
+        return await self.work.inflight.drain(timeout)
+
+    async def close(self) -> None:
+        await self.drain()
+        await self.work.fetcher.close()
+
+
+def build_slack_app(
+    config: SlackConfig, handlers: SlackHandlers, client: AsyncWebClient | None = None
+) -> SlackBot:
+    """The app for one workspace; nothing connects until the first request."""
+    client = client or async_client(config)
+    bolt = AsyncApp(
+        name="hrbot",
+        client=client,
+        signing_secret=config.signing_secret,
+        request_verification_enabled=True,
+        process_before_response=False,  # ack first, work after (Slack waits 3 s at most)
+        logger=logging.getLogger("hrbot.slack.bolt"),
+    )
+    work = SlackWork(config, handlers, client, FileFetcher(config, client))
+    bolt.use(Guard(handlers, work.inflight, Installation(client)))
+    for event_type in SUBSCRIBED_EVENTS:
+        bolt.event(event_type)(work.on_event)
+    # Any other type someone subscribes to later still gets a 200, so Slack does not retry it.
+    bolt.event(re.compile(".*"))(work.on_other)
+    bolt.block_action(re.compile(".*"))(work.on_action)
+    return SlackBot(bolt, AsyncSlackRequestHandler(bolt), work)
+

@@ -1,0 +1,195 @@
+"""What happens after the ack: fetch files, hand the message or click to the conversation,
+post what it answers.
+
+Turns of one person run one at a time, in arrival order (their chat session is read, changed
+and written back by each turn, and two clicks of the same person at once must not both act on
+the state they read). This holds within one process; the core's state machines stay the
+authority across processes. At most ``max_concurrent_work`` turns run at once, leaving the
+bridge's other threads to the inbox inserts that precede every ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from dataclasses import replace
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import translate
+from adapters.slack.blocks import fallback_text, message_blocks
+from adapters.slack.config import SlackConfig, SlackHandlers
+from adapters.slack.files import FileFetcher
+from core.chat import IncomingMessage, OutgoingMessage
+
+log = logging.getLogger("hrbot.slack")
+
+
+class InFlight:
+    """Counts work started for acknowledged requests, so shutdown and tests can wait for it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def begin(self) -> None:
+        self.count += 1
+
+    def end(self) -> None:
+        self.count -= 1
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` in the background, counted (the task is kept so it is not collected)."""
+        self.begin()
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        self.end()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("slack background work failed", exc_info=task.exception())
+
+    async def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing is in flight; False if ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        while self.count > 0:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+
+class SlackWork:
+    """The listeners' bodies: translate, hand to the conversation, render."""
+
+    def __init__(
+        self,
+        config: SlackConfig,
+        handlers: SlackHandlers,
+        client: AsyncWebClient,
+        fetcher: FileFetcher,
+    ) -> None:
+        self.handlers = handlers
+        self.client = client
+        self.fetcher = fetcher
+        self.inflight = InFlight()
+        self._slots = asyncio.Semaphore(config.max_concurrent_work)
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def on_event(self, body: dict[str, Any]) -> None:
+        """A message, mention or shared file (the guard has recorded it and acknowledged)."""
+        try:
+            message = translate.incoming_message(body)
+            if message is not None:
+                async with self._turn(message.sender.target):
+                    await self._converse(body, message)
+        except Exception:  # a failed turn must not kill the app; the person can say it again
+            log.exception("slack event %s failed", translate.delivery_id(body))
+        finally:
+            self.inflight.end()
+
+    async def on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        """A button click: acknowledged first (Slack waits 3 s at most), then decided."""
+        await ack()
+        try:
+            click = translate.button_click(body)
+            if click is not None:
+                async with self._turn(click.sender.target):
+                    async with self._slots:
+                        replies = await self.handlers.on_click(click)
+                    channel = translate.click_channel(body)
+                    channel = channel or await self._open_dm(click.sender.target)
+                    await self.post(channel, replies, clicker=click.sender.target)
+        except Exception:
+            log.exception("slack click by %s failed", translate.sender_of(body))
+        finally:
+            self.inflight.end()
+
+    async def on_other(self, body: dict[str, Any]) -> None:
+        """Any other subscribed event: answered 200 so Slack does not retry it; nothing to do."""
+        self.inflight.end()
+
+    async def _converse(self, body: dict[str, Any], message: IncomingMessage) -> None:
+        channel = translate.reply_channel(body) or await self._open_dm(message.sender.target)
+        taken = await self._with_files(message)
+        if taken is None:
+            return
+        kept, refusals = taken
+        if refusals:
+            await self.post(channel, refusals)
+        # A caption without its files is not a question: only files, or plain text, go on.
+        if kept.attachments or (kept.text and not message.attachments):
+            async with self._slots:
+                replies = await self.handlers.on_message(kept)
+            await self.post(channel, replies)
+
+    async def _with_files(
+        self, message: IncomingMessage
+    ) -> tuple[IncomingMessage, list[OutgoingMessage]] | None:
+        """The message with the bytes of the files fetched, and what to say about the others.
+
+        A file shared in a direct message arrives twice, as ``message``/``file_share`` and as
+        ``file_shared``: whichever comes first takes each file (recorded in the inbox under
+        its file id), and a message whose files were all taken already is dropped whole.
+        """
+        if not message.attachments:
+            return message, []
+        kept, refusals, taken = [], [], 0
+        for attachment in message.attachments:
+            if not await self.handlers.first_delivery(f"file:{attachment.ref}"):
+                continue
+            taken += 1
+            fetched = await self.fetcher.fetch(attachment)
+            if fetched.problem is None:
+                kept.append(fetched.attachment)
+                continue
+            log.info("file %s not fetched: %s", attachment.ref, fetched.problem)
+            said = await self.handlers.file_refused(message, fetched.attachment, fetched.problem)
+            refusals.extend(said)
+        if not taken:
+            return None
+        return replace(message, attachments=tuple(kept)), refusals
+
+    async def post(
+        self, channel: str, replies: Sequence[OutgoingMessage], clicker: str | None = None
+    ) -> None:
+        """Post the replies in order; refusals of a click only to the clicker (ephemeral)."""
+        for reply in replies:
+            text, blocks = fallback_text(reply), message_blocks(reply)
+            try:
+                if clicker and reply.key in self.handlers.ephemeral_keys:
+                    await self.client.chat_postEphemeral(
+                        channel=channel, user=clicker, text=text, blocks=blocks
+                    )
+                    continue
+                await self.client.chat_postMessage(
+                    channel=channel, text=text, blocks=blocks, unfurl_links=False
+                )
+                for file in reply.files:
+                    await self.client.files_upload_v2(
+                        channel=channel, content=file.content, filename=file.filename
+                    )
+            except SlackApiError as error:
+                log.warning("slack reply %s failed: %s", reply.key, error.response.get("error"))
+
+    async def _open_dm(self, user_id: str) -> str:
+        response = await self.client.conversations_open(users=user_id)
+        return str(response["channel"]["id"])
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, user_id: str) -> AsyncIterator[None]:
+        lock = self._turns.get(user_id)
+        if lock is None:
+            lock = self._turns[user_id] = asyncio.Lock()
+        async with lock:
+            yield

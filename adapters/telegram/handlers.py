@@ -1,0 +1,171 @@
+"""Thin listeners: translate the update, hand it to the conversation, reply, answer the press.
+
+One chat's updates run one at a time and in order (a per-chat lock), while different chats run
+concurrently. Every callback query is answered while its update is handled, refusals as a short
+alert in the presser's language; an error in one update is reported as a dead letter and never
+holds up the chat's next updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from functools import partial
+
+from telegram import Bot, CallbackQuery, InputFile, Update
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import ContextTypes
+
+from adapters.telegram.files import fetch
+from adapters.telegram.ports import Oversized, TelegramPorts
+from adapters.telegram.translate import MAX_CAPTION, click_of, message_of, to_telegram
+from core.chat import IncomingMessage, OutgoingMessage
+
+log = logging.getLogger("hrbot.telegram")
+
+REFUSAL_KEYS = frozenset(
+    {"chat.not_allowed", "chat.button_expired", "chat.already_decided", "chat.invalid"}
+)
+"""Replies to a press that say "no": shown as an alert on the button, not as a new message."""
+MAX_ALERT = 200
+MAX_RETRY_WAIT = 30.0
+
+
+class ChatLocks:
+    """One lock per chat, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users == 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+
+class UpdateHandlers:
+    def __init__(self, ports: TelegramPorts, download_limit: int) -> None:
+        self.ports = ports
+        self.download_limit = download_limit
+        self.public_url: str | None = None
+        self.locks = ChatLocks()
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        incoming = message_of(message) if message else None
+        if message is None or incoming is None:
+            return
+        async with self.locks.hold(message.chat.id):
+            replies = await self._converse(context.bot, incoming)
+            await send_replies(context.bot, message.chat.id, replies)
+        await self._processed(update)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        answered = False
+        try:
+            async with self.locks.hold(chat_id):
+                click = click_of(query)
+                fresh = not click.token or await self.ports.first_delivery(press_key(query))
+                replies = await self.ports.on_click(click) if fresh else []
+                alert, replies = split_refusal(replies)
+                answered = True  # one answer per query, even if this one fails
+                await query.answer(alert, show_alert=alert is not None)
+                await send_replies(context.bot, chat_id, replies)
+        finally:
+            if not answered:  # the press failed: still stop the button's spinner
+                with contextlib.suppress(TelegramError):
+                    await query.answer()
+        await self._processed(update)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        error = context.error or RuntimeError("unknown error")
+        await self.ports.on_failure(update_id, error)
+
+    async def _converse(self, bot: Bot, incoming: IncomingMessage) -> list[OutgoingMessage]:
+        if not incoming.attachments:
+            return await self.ports.on_message(incoming)
+        attachment = incoming.attachments[0]  # Telegram sends one file per message
+        fetched = await fetch(bot, attachment, self.download_limit)
+        if fetched is None:
+            refused = Oversized(incoming, attachment, self.download_limit, self.public_url)
+            return await self.ports.oversized(refused)
+        return await self.ports.on_message(replace(incoming, attachments=(fetched,)))
+
+    async def _processed(self, update: Update) -> None:
+        if self.ports.processed is not None:
+            await self.ports.processed(str(update.update_id))
+
+
+def press_key(query: CallbackQuery) -> str:
+    """One press of one button by one person: a double tap, or a client resending the press as
+    new callback queries (new ids), acts once; pressing the same button again later is a no-op
+    too, since its card says what happened. Another person's press is their own."""
+    message = query.message
+    where = f"{message.chat.id}:{message.message_id}" if message else query.inline_message_id
+    digest = hashlib.sha256((query.data or "").encode()).hexdigest()[:24]
+    return f"press:{query.from_user.id}:{where}:{digest}"
+
+
+def split_refusal(
+    replies: Sequence[OutgoingMessage],
+) -> tuple[str | None, list[OutgoingMessage]]:
+    """A lone refusal becomes the press's alert text; anything else is sent as messages."""
+    if len(replies) == 1 and replies[0].key in REFUSAL_KEYS and not replies[0].buttons:
+        return replies[0].text[:MAX_ALERT], []
+    return None, list(replies)
+
+
+async def send_replies(bot: Bot, chat_id: int, replies: Sequence[OutgoingMessage]) -> None:
+    for reply in replies:
+        if reply.files and not reply.buttons and len(reply.text) <= MAX_CAPTION:
+            for file in reply.files:  # the text is the file's caption: one message, not two
+                document = InputFile(file.content, filename=file.filename)
+                await _patiently(partial(bot.send_document, chat_id, document, caption=reply.text))
+            continue
+        for part in to_telegram(reply):
+            await _patiently(
+                partial(bot.send_message, chat_id, part.text, reply_markup=part.markup)
+            )
+        for file in reply.files:
+            document = InputFile(file.content, filename=file.filename)
+            await _patiently(partial(bot.send_document, chat_id, document))
+
+
+async def _patiently(send: Callable[[], Awaitable[object]]) -> None:
+    """Send once more after a 429 (within reason); a user who blocked the bot is let go."""
+    try:
+        try:
+            await send()
+        except RetryAfter as flood:
+            seconds = _seconds(flood.retry_after)
+            if seconds > MAX_RETRY_WAIT:
+                raise
+            await asyncio.sleep(seconds)
+            await send()
+    except Forbidden as blocked:
+        log.info("telegram reply not delivered: %s", blocked)
+
+
+def _seconds(value: object) -> float:
+    # PTB 22 gives a timedelta or an int, depending on its deprecation setting.
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

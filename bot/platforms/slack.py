@@ -1,0 +1,137 @@
+"""Slack, wired: settings become the adapter's config; the conversation, the inbox and the audit
+are lent to it as async callables over the bridge; ``POST /slack/events`` is mounted; the outbox
+gets a channel.
+
+Slack is on when ``HRBOT_SLACK_BOT_TOKEN`` and ``HRBOT_SLACK_SIGNING_SECRET`` are both set; one
+without the other is a configuration error (``slack_enabled`` raises), never a Slack app running
+without request verification. slack_bolt and slack_sdk are imported only when Slack is on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot import bridge
+from bot.i18n import Translator, normalize_locale
+from bot.settings import Settings
+from core.chat import Attachment, ButtonClick, IncomingMessage, OutgoingMessage
+from core.services import chats, inbox, queries
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from adapters.slack.app import SlackBot
+    from adapters.slack.channel import SlackChannel
+    from adapters.slack.config import SlackConfig, SlackHandlers
+    from bot.bootstrap import Services
+    from bot.conversation import Conversation
+
+log = logging.getLogger("hrbot.slack")
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+
+REFUSALS = frozenset(
+    {"chat.not_allowed", "chat.already_decided", "chat.button_expired", "chat.link_needed"}
+)
+"""Answers to a click that only the clicker sees (ephemeral), in their language."""
+_AUDITED_BY_CONVERSATION = frozenset({"chat.not_allowed"})
+
+
+def slack_enabled(settings: Settings) -> bool:
+    """True when both Slack settings are set; ``ValueError`` naming the missing one when only
+    one is (``hrbot serve`` refuses to start then)."""
+    token, secret = bool(settings.slack_bot_token), bool(settings.slack_signing_secret)
+    if token != secret:
+        missing = "HRBOT_SLACK_SIGNING_SECRET" if token else "HRBOT_SLACK_BOT_TOKEN"
+        present = "HRBOT_SLACK_BOT_TOKEN" if token else "HRBOT_SLACK_SIGNING_SECRET"
+        raise ValueError(
+            f"Slack is half configured: {present} is set but {missing} is not; "
+            "set both to turn Slack on, or neither to leave it off"
+        )
+    return token
+
+
+def slack_config(settings: Settings) -> SlackConfig:
+    from adapters.slack.config import SlackConfig
+
+    return SlackConfig(
+        bot_token=settings.slack_bot_token or "",
+        signing_secret=settings.slack_signing_secret or "",
+        api_url=settings.slack_api_url,
+        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+    )
+
+
+def slack_channel(settings: Settings) -> SlackChannel:
+    """The outbox's channel for people with a ``slack_user_id`` (sync WebClient, thread-safe)."""
+    from adapters.slack.channel import SlackChannel
+
+    return SlackChannel(slack_config(settings))
+
+
+def mount_slack(app: FastAPI, services: Services, conversation: Conversation) -> SlackBot:
+    """Build the bolt app and mount ``POST /slack/events`` (events and interactivity); the
+    returned ``SlackBot`` is also kept as ``app.state.slack`` (``await .close()`` at shutdown)."""
+    from adapters.slack.app import build_slack_app
+
+    bot = build_slack_app(slack_config(services.settings), slack_handlers(services, conversation))
+    app.add_route(EVENTS_PATH, bot.handle, methods=["POST"], include_in_schema=False)
+    app.state.slack = bot
+    return bot
+
+
+def slack_handlers(services: Services, conversation: Conversation) -> SlackHandlers:
+    """The adapter's view of the bot: each call crosses to the synchronous core on the bridge."""
+    from adapters.slack.config import SlackHandlers
+
+    ctx = services.ctx
+
+    async def on_message(message: IncomingMessage) -> list[OutgoingMessage]:
+        return await bridge.call(conversation.on_message, message)
+
+    async def on_click(click: ButtonClick) -> list[OutgoingMessage]:
+        replies = await bridge.call(conversation.on_click, click)
+        refused = [m.key for m in replies if m.key in REFUSALS - _AUDITED_BY_CONVERSATION]
+        if refused:  # a replayed or stale click changed nothing, and is on record all the same
+            await refused_click(click.sender.target, click.action, str(refused[0]))
+        return replies
+
+    async def first_delivery(event_id: str) -> bool:
+        return await bridge.call(inbox.first_delivery, ctx, PLATFORM, event_id)
+
+    async def refused_click(user_id: str, action: str, reason: str) -> None:
+        await bridge.call(record_refusal, services, user_id, action, reason)
+
+    async def file_refused(
+        message: IncomingMessage, attachment: Attachment, problem: str
+    ) -> list[OutgoingMessage]:
+        return await bridge.call(file_refusal_reply, services, message, attachment, problem)
+
+    return SlackHandlers(
+        on_message, on_click, first_delivery, refused_click, file_refused, REFUSALS
+    )
+
+
+def record_refusal(services: Services, user_id: str, action: str, reason: str) -> None:
+    """Audit a refused click as ``action.refused``, by the employee behind the Slack id if any."""
+    with services.ctx.uow() as uow:
+        person = uow.directory.employee_by_chat(PLATFORM, user_id)
+    log.info("slack click %s by %s refused: %s", action, user_id, reason)
+    queries.record_refusal(
+        services.ctx, person.id if person else None, action, f"{reason} (slack user {user_id})"
+    )
+
+
+def file_refusal_reply(
+    services: Services, message: IncomingMessage, attachment: Attachment, problem: str
+) -> list[OutgoingMessage]:
+    """"Too large" (or "failed the checks"), in the sender's language; nothing was kept."""
+    ctx, settings = services.ctx, services.settings
+    session = chats.load_session(ctx, PLATFORM, message.sender.target)
+    me = chats.employee(ctx, session.employee_id) if session.employee_id else None
+    chosen = session.locale or (str(me.locale) if me and me.locale else None)
+    t = Translator(normalize_locale(chosen, settings.default_locale), settings.zone)
+    key = "upload.too_large" if problem == "too_large" else "upload.refused"
+    params = {"filename": attachment.filename[:80] or attachment.ref}
+    return [OutgoingMessage(text=t(key, **params), key=key, params=params, locale=t.locale)]

@@ -1,0 +1,148 @@
+"""Telegram, wired: settings become the adapter's config; the conversation, the inbox and the
+dead-letter record are lent to it as async callables over the bridge; the webhook route is
+mounted; the outbox gets a channel.
+
+Hook into ``bot/app.py``'s lifespan (after ``build``)::
+
+    telegram = mount_telegram(app, services, conversation) if telegram_enabled(settings) else None
+    if telegram is not None:
+        await telegram.start()
+    ...
+    finally:
+        if telegram is not None:
+            await telegram.stop()   # finishes queued updates, before the services close
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from adapters.telegram.api import BotApi
+from adapters.telegram.channel import TelegramChannel
+from adapters.telegram.config import WEBHOOK_PATH, TelegramConfig
+from adapters.telegram.ports import Oversized, TelegramPorts
+from adapters.telegram.runtime import TelegramRuntime
+from adapters.web.signing import Signer
+from bot import bridge
+from bot.i18n import Translator, catalog, normalize_locale
+from bot.settings import Settings
+from core.chat import ButtonClick, IncomingMessage, OutgoingMessage
+from core.services import chats, inbox
+from core.services.common import audit
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from bot.bootstrap import Services
+    from bot.conversation import Conversation
+
+log = logging.getLogger("hrbot.telegram")
+PLATFORM = "telegram"
+UPLOAD_LINK_SALT = "hrbot.web.chat.upload"
+"""The web chat opens ``/chat?upload=TOKEN`` by unsigning TOKEN with this salt (15 minutes)."""
+
+
+def telegram_enabled(settings: Settings) -> bool:
+    """Telegram is on when the bot token is set (CONTRACT.md)."""
+    return bool(settings.telegram_bot_token)
+
+
+def telegram_config(settings: Settings) -> TelegramConfig:
+    return TelegramConfig(
+        token=settings.telegram_bot_token or "",
+        api_url=settings.telegram_api_url,
+        webhook_secret=settings.telegram_webhook_secret,
+        mode=settings.telegram_mode,
+        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        public_url=getattr(settings, "public_url", None),  # HRBOT_PUBLIC_URL, once it exists
+    )
+
+
+def telegram_channel(settings: Settings) -> TelegramChannel:
+    """The outbox's channel for people with a ``telegram_user_id`` (plain httpx, thread-safe)."""
+    return TelegramChannel(BotApi(telegram_config(settings)))
+
+
+def mount_telegram(app: FastAPI, services: Services, conversation: Conversation) -> TelegramRuntime:
+    """Mount ``POST /telegram/webhook`` and return the runtime to start and stop in the lifespan.
+
+    Raises ``TelegramConfigError`` in webhook mode without a secret: the server does not start.
+    """
+    runtime = TelegramRuntime(
+        telegram_config(services.settings), telegram_ports(services, conversation)
+    )
+    app.add_route(WEBHOOK_PATH, runtime.endpoint(), methods=["POST"], include_in_schema=False)
+    return runtime
+
+
+def telegram_ports(services: Services, conversation: Conversation) -> TelegramPorts:
+    ctx = services.ctx
+
+    async def on_message(message: IncomingMessage) -> list[OutgoingMessage]:
+        return await bridge.call(conversation.on_message, message)
+
+    async def on_click(click: ButtonClick) -> list[OutgoingMessage]:
+        return await bridge.call(conversation.on_click, click)
+
+    async def first_delivery(update_id: str) -> bool:
+        return await bridge.call(inbox.first_delivery, ctx, PLATFORM, update_id)
+
+    async def processed(update_id: str) -> None:
+        await bridge.call(inbox.mark_processed, ctx, PLATFORM, update_id)
+
+    async def oversized(refused: Oversized) -> list[OutgoingMessage]:
+        return await bridge.call(oversized_reply, services, refused)
+
+    async def on_failure(update_id: int | None, error: BaseException) -> None:
+        await bridge.call(record_dead_letter, services, update_id, error)
+
+    return TelegramPorts(on_message, on_click, first_delivery, oversized, on_failure, processed)
+
+
+def oversized_reply(services: Services, refused: Oversized) -> list[OutgoingMessage]:
+    """ "Too large", in the sender's language, with a short-lived web upload link when the sender
+    is a linked employee and this server's public address is known."""
+    ctx, settings = services.ctx, services.settings
+    session = chats.load_session(ctx, PLATFORM, refused.message.sender.target)
+    me = chats.employee(ctx, session.employee_id) if session.employee_id else None
+    chosen = session.locale or (str(me.locale) if me and me.locale else None)
+    locale = chosen or normalize_locale(refused.message.locale_hint, settings.default_locale)
+    t = Translator(locale, settings.zone)
+    params = {
+        "filename": refused.attachment.filename[:80],
+        "limit_mb": refused.limit // (1024 * 1024),
+        "size_mb": round((refused.attachment.size or 0) / (1024 * 1024), 1),
+    }
+    url = None
+    if me is not None and refused.public_url:
+        token = Signer(settings.resolved_secret_key(), UPLOAD_LINK_SALT).sign(me.employee_no)
+        url = f"{refused.public_url.rstrip('/')}/chat?upload={token}"
+    if url and "upload.too_large_web" in catalog(t.locale):
+        text, key = t("upload.too_large_web", url=url, **params), "upload.too_large_web"
+    else:
+        text, key = t("upload.too_large", **params), "upload.too_large"
+        text = f"{text}\n{url}" if url else text
+    return [OutgoingMessage(text=text, key=key, params=params, locale=t.locale)]
+
+
+def record_dead_letter(services: Services, update_id: int | None, error: BaseException) -> None:
+    """A poison update: logged at ERROR (what alerting watches) and kept in the audit log; its
+    inbox row stays unprocessed, so it is never retried and never lost from sight."""
+    log.error(
+        "telegram update %s failed and was set aside (dead letter)",
+        update_id,
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    ctx = services.ctx
+    with ctx.uow() as uow:
+        audit(
+            uow,
+            ctx.now(),
+            "inbox.dead_letter",
+            ("telegram_update", 0),  # update ids can exceed the column's 32 bits: kept in detail
+            channel=PLATFORM,
+            update_id=update_id,
+            error=f"{type(error).__name__}: {error}"[:500],
+        )
+        uow.commit()
