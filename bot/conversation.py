@@ -58,6 +58,9 @@ def parse_command(text: str) -> tuple[str | None, str]:
 
 
 def detect_locale(text: str) -> str | None:
+    """The language a message is written in, if it says; slash commands say nothing."""
+    if text.strip().startswith("/"):
+        return None
     if _CJK.search(text):
         return "zh-CN"
     return "en" if _LATIN.search(text) else None

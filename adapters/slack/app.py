@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from adapters.slack import translate
 from adapters.slack.config import SlackConfig, SlackHandlers
@@ -118,6 +118,13 @@ class Guard(AsyncMiddleware):
         return "HrbotGuard"
 
 
+def well_formed(headers: Mapping[str, str]) -> bool:
+    """Whether the signature headers can be checked at all (bolt checks their values)."""
+    stamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    return 0 < len(stamp) <= 12 and stamp.isascii() and stamp.isdigit() and signature.isascii()
+
+
 def _ack() -> BoltResponse:
     return BoltResponse(status=200, body="")
 
@@ -131,6 +138,10 @@ class SlackBot:
     work: SlackWork
 
     async def handle(self, request: Request) -> Response:
+        if not well_formed(request.headers):
+            # bolt would answer these with 500 (it parses the timestamp with int(), compares
+            # signatures with hmac.compare_digest, which refuses non-ASCII): a 401 is the truth.
+            return JSONResponse({"error": "invalid request"}, status_code=401)
         return await self.handler.handle(request)
 
     async def drain(self, timeout: float = 30.0) -> bool:

@@ -32,9 +32,16 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 
 REFUSALS = frozenset(
-    {"chat.not_allowed", "chat.already_decided", "chat.button_expired", "chat.link_needed"}
+    {
+        "chat.not_allowed",
+        "chat.already_decided",
+        "chat.button_expired",
+        "chat.invalid",
+        "chat.link_needed",
+    }
 )
-"""Answers to a click that only the clicker sees (ephemeral), in their language."""
+"""Answers to a click that refuse it: only the clicker sees them (ephemeral), in their language,
+and each is audited (a forged, replayed or stale click is worth knowing about)."""
 _AUDITED_BY_CONVERSATION = frozenset({"chat.not_allowed"})
 
 

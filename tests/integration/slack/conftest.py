@@ -124,7 +124,7 @@ class SlackHarness:
     worker: Worker
     ctx: Context
 
-    async def post(self, body: bytes, headers: dict[str, str], settle: bool = True) -> httpx.Response:
+    async def post(self, body: bytes, headers: dict[str, Any], settle: bool = True) -> httpx.Response:
         response = await self.http.post("/slack/events", content=body, headers=headers)
         if settle:
             await self.settle()

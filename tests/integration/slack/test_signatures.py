@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from tests.factories import row_counts
 from tests.integration.slack.conftest import SECRET, SlackHarness, dm_event, envelope, sign
 
-Mangle = Callable[[bytes], tuple[bytes, dict[str, str]]]
+Mangle = Callable[[bytes], tuple[bytes, dict[str, Any]]]
 
 
 def _body() -> bytes:
@@ -24,14 +25,14 @@ def _flip(body: bytes) -> bytes:
     return body[:middle] + bytes([body[middle] ^ 0x01]) + body[middle + 1 :]
 
 
-def _reserialised(body: bytes) -> tuple[bytes, dict[str, str]]:
+def _reserialised(body: bytes) -> tuple[bytes, dict[str, Any]]:
     # The same JSON, written differently: Slack signs bytes, not meaning.
     headers = sign(body)
     return json.dumps(json.loads(body), separators=(",", ":")).encode(), headers
 
 
 def _without(name: str) -> Mangle:
-    def mangle(body: bytes) -> tuple[bytes, dict[str, str]]:
+    def mangle(body: bytes) -> tuple[bytes, dict[str, Any]]:
         headers = sign(body)
         del headers[name]
         return body, headers
@@ -39,7 +40,7 @@ def _without(name: str) -> Mangle:
     return mangle
 
 
-def _with(name: str, value: str) -> Mangle:
+def _with(name: str, value: str | bytes) -> Mangle:
     return lambda body: (body, sign(body) | {name: value})
 
 
@@ -56,7 +57,10 @@ FORGERIES: dict[str, Mangle] = {
     "garbled signature": _with("X-Slack-Signature", "v0=not-hex-at-all"),
     "other version": _with("X-Slack-Signature", "v1=" + "0" * 64),
     "empty signature": _with("X-Slack-Signature", ""),
+    "non-ASCII signature": _with("X-Slack-Signature", "v0=é".encode("latin-1")),
     "garbled timestamp": _with("X-Slack-Request-Timestamp", "yesterday"),
+    "negative timestamp": _with("X-Slack-Request-Timestamp", "-1"),
+    "huge timestamp": _with("X-Slack-Request-Timestamp", "9" * 400),
     "301 s old": _aged(-301),
     "301 s ahead": _aged(301),
 }

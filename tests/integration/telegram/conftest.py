@@ -29,7 +29,7 @@ from bot.worker import Worker
 from core.chat import Address, ButtonClick, IncomingMessage, OutgoingMessage, Platform
 from core.persistence.uow import Database
 from core.services.context import Context
-from tests.integration.telegram.fake_bot_api import TOKEN, Call, FakeBotApi, fake_bot_api
+from tests.integration.telegram.fake_bot_api import TOKEN, FakeBotApi, fake_bot_api
 
 SECRET = "s3cret-Token_for-tests"
 ZHANG, EMILY, WANGFANG, SUNLI = 1001001, 1001003, 2002001, 5005001
@@ -145,6 +145,8 @@ class Harness:
 
     async def deliver(self, update: dict[str, Any]) -> None:
         """Send an update the way the current mode receives it, and wait until it is handled."""
+        sender = (update.get("message") or update.get("callback_query") or {}).get("from", {})
+        self.conversation.replies.pop(str(sender.get("id")), None)  # keys are this turn's only
         if self.runtime.config.mode == "polling":
             self.fake.push_update(update)
             poller = self.runtime.poller  # its offset passes the id once the inbox has it
@@ -196,8 +198,7 @@ class TelegramUser:
             },
         }
 
-    def click_update(self, token: str, on: Call | None = None) -> dict[str, Any]:
-        message_id = int(on.get("message_id") or 1) if on else 1
+    def click_update(self, token: str, message_id: int = 1) -> dict[str, Any]:
         return {
             "update_id": next(self.h.update_ids),
             "callback_query": {
@@ -246,7 +247,6 @@ class TelegramUser:
         return self.keys
 
     async def presses(self, token: str) -> list[str]:
-        self.h.conversation.replies.pop(str(self.user_id), None)
         self.h.presses += 1
         await self.h.deliver(self.click_update(token))
         return self.keys

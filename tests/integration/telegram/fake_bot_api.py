@@ -242,6 +242,8 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
 
 
 def _maybe_json(value: str) -> Any:
+    if value in ("true", "false"):
+        return value == "true"
     if value[:1] in ("{", "["):
         try:
             return json.loads(value)
