@@ -97,6 +97,7 @@ def _database_ready(services: Services) -> tuple[bool, str]:
 
 _INDEX = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>hrbot</title>
 </head><body><h1>hrbot</h1><p>社保延迟缴纳防护助手 · keeps employees safe from late social
-insurance payments.</p><ul><li><a href="/healthz">/healthz</a></li>
+insurance payments.</p><ul><li><a href="/chat">/chat</a> web chat 网页聊天</li>
+<li><a href="/healthz">/healthz</a></li>
 <li><a href="/readyz">/readyz</a></li><li><a href="/docs">/docs</a> (API)</li></ul></body></html>
 """

@@ -37,7 +37,7 @@ class Call:
 
     @property
     def ts(self) -> str:
-        """The message's ``ts``: as answered (``chat.postMessage``) or as asked (``chat.update``)."""
+        """The message's ``ts``, as answered (``chat.postMessage``) or asked (``chat.update``)."""
         return str(self.response.get("ts") or self.params.get("ts") or "")
 
 
@@ -113,12 +113,16 @@ class FakeSlack:
 
     def posts(self, channel: str | None = None, method: str = "chat.postMessage") -> list[Call]:
         return [
-            c for c in self.calls_to(method) if channel is None or c.params.get("channel") == channel
+            c
+            for c in self.calls_to(method)
+            if channel is None or c.params.get("channel") == channel
         ]
 
     # -- serving ----------------------------------------------------------------------------
 
-    def answer(self, method: str, params: dict[str, Any], auth: str | None) -> tuple[int, Any, dict]:
+    def answer(
+        self, method: str, params: dict[str, Any], auth: str | None
+    ) -> tuple[int, Any, dict[str, str]]:
         call = Call(method, params, auth)
         with self._lock:
             self.calls.append(call)
@@ -224,7 +228,8 @@ def buttons_of(call: Call) -> list[dict[str, Any]]:
 
 def _params(content_type: str, body: bytes) -> dict[str, Any]:
     if "json" in content_type:
-        return json.loads(body or b"{}")
+        loaded: dict[str, Any] = json.loads(body or b"{}")
+        return loaded
     parsed = parse_qs(body.decode(), keep_blank_values=True)
     return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
 
@@ -244,7 +249,9 @@ def fake_slack_server() -> Iterator[FakeSlack]:
             params = _params(self.headers.get("Content-Type", ""), body)
             params |= {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
             method = path.removeprefix("/api/")
-            status, payload, headers = state.answer(method, params, self.headers.get("Authorization"))
+            status, payload, headers = state.answer(
+                method, params, self.headers.get("Authorization")
+            )
             self._reply(status, json.dumps(payload).encode(), "application/json", headers)
 
         def do_GET(self) -> None:

@@ -103,8 +103,11 @@ class Guard(AsyncMiddleware):
             if not await self.installation.matches(req.context, body):
                 click = translate.button_click(body)
                 action = click.action if click else "block_actions"
-                reason = "foreign installation: team %s app %s" % translate.team_and_app(body)
-                self.inflight.spawn(self.handlers.refused(translate.sender_of(body), action, reason))
+                team, app = translate.team_and_app(body)
+                reason = f"foreign installation: team {team} app {app}"
+                self.inflight.spawn(
+                    self.handlers.refused(translate.sender_of(body), action, reason)
+                )
                 return _ack()
         else:
             await next()
@@ -174,4 +177,3 @@ def build_slack_app(
     bolt.event(re.compile(".*"))(work.on_other)
     bolt.block_action(re.compile(".*"))(work.on_action)
     return SlackBot(bolt, AsyncSlackRequestHandler(bolt), work)
-

@@ -38,7 +38,9 @@ def message_blocks(message: OutgoingMessage) -> list[Block]:
     blocks: list[Block] = [_section(chunk) for chunk in _chunks(escape(message.text))]
     if message.files:  # the text travels with the upload; say what to expect meanwhile
         names = ", ".join(escape(f.filename) for f in message.files)
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"📎 {names}"[:2000]}]})
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"📎 {names}"[:2000]}]}
+        )
     buttons = list(message.buttons)
     for start in range(0, len(buttons), BUTTONS_PER_ROW):
         row = buttons[start : start + BUTTONS_PER_ROW]

@@ -64,7 +64,10 @@ class SlackChannel:
             )
             for file in message.files:
                 self.client.files_upload_v2(
-                    channel=channel, content=file.content, filename=file.filename, title=file.filename
+                    channel=channel,
+                    content=file.content,
+                    filename=file.filename,
+                    title=file.filename,
                 )
         except Exception as error:
             raise self._failure(address.target, error) from error

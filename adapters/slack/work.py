@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +26,7 @@ from adapters.slack import translate
 from adapters.slack.blocks import fallback_text, message_blocks
 from adapters.slack.config import SlackConfig, SlackHandlers
 from adapters.slack.files import FileFetcher
-from core.chat import IncomingMessage, OutgoingMessage
+from core.chat import Attachment, IncomingMessage, OutgoingMessage
 
 log = logging.getLogger("hrbot.slack")
 
@@ -44,7 +44,7 @@ class InFlight:
     def end(self) -> None:
         self.count -= 1
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, work: Awaitable[Any]) -> None:
         """Run ``work`` in the background, counted (the task is kept so it is not collected)."""
         self.begin()
         task = asyncio.ensure_future(work)
@@ -82,9 +82,7 @@ class SlackWork:
         self.fetcher = fetcher
         self.inflight = InFlight()
         self._slots = asyncio.Semaphore(config.max_concurrent_work)
-        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def on_event(self, body: dict[str, Any]) -> None:
         """A message, mention or shared file (the guard has recorded it and acknowledged)."""
@@ -144,7 +142,9 @@ class SlackWork:
         """
         if not message.attachments:
             return message, []
-        kept, refusals, taken = [], [], 0
+        kept: list[Attachment] = []
+        refusals: list[OutgoingMessage] = []
+        taken = 0
         for attachment in message.attachments:
             if not await self.handlers.first_delivery(f"file:{attachment.ref}"):
                 continue

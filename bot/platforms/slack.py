@@ -133,12 +133,12 @@ def record_refusal(services: Services, user_id: str, action: str, reason: str) -
 def file_refusal_reply(
     services: Services, message: IncomingMessage, attachment: Attachment, problem: str
 ) -> list[OutgoingMessage]:
-    """"Too large" (or "failed the checks"), in the sender's language; nothing was kept."""
+    """ "Too large" (or "failed the checks"), in the sender's language; nothing was kept."""
     ctx, settings = services.ctx, services.settings
     session = chats.load_session(ctx, PLATFORM, message.sender.target)
     me = chats.employee(ctx, session.employee_id) if session.employee_id else None
     chosen = session.locale or (str(me.locale) if me and me.locale else None)
     t = Translator(normalize_locale(chosen, settings.default_locale), settings.zone)
     key = "upload.too_large" if problem == "too_large" else "upload.refused"
-    params = {"filename": attachment.filename[:80] or attachment.ref}
+    params: dict[str, object] = {"filename": attachment.filename[:80] or attachment.ref}
     return [OutgoingMessage(text=t(key, **params), key=key, params=params, locale=t.locale)]

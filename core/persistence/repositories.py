@@ -363,6 +363,21 @@ class ReminderRepository(_Repository):
             raise NotFound(f"no reminder {reminder_id}", kind="reminder")
         return found
 
+    def plan(self, reminder: Reminder) -> bool:
+        """Add ``reminder`` unless its batch, kind and day are planned already, perhaps by another
+        worker planning at this very moment; True if this call added it."""
+        values = {
+            "batch_id": reminder.batch_id,
+            "kind": reminder.kind,
+            "days_before": reminder.days_before,
+            "due_at": reminder.due_at,
+            "state": reminder.state,
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(t.reminders).values(**values).on_conflict_do_nothing()
+        return self.session.execute(statement.returning(t.reminders.c.id)).first() is not None
+
     def for_batch(self, batch_id: int) -> Sequence[Reminder]:
         query = select(Reminder).where(t.reminders.c.batch_id == batch_id)
         return self.session.scalars(query.order_by(t.reminders.c.due_at)).all()

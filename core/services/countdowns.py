@@ -43,10 +43,9 @@ def plan_countdowns(ctx: Context) -> int:
                 stale = kind is ReminderKind.DEADLINE_SOON and due_at <= now
                 if (kind, days) in have or stale:
                     continue
-                uow.reminders.add(
+                added += uow.reminders.plan(
                     Reminder(batch_id=batch.id, kind=kind, days_before=days, due_at=due_at)
                 )
-                added += 1
         uow.commit()
     return added
 

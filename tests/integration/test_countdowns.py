@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +17,7 @@ from bot.i18n import CatalogRenderer
 from core.domain.batches import BatchState
 from core.domain.escalation import AlertState, StepState, SubjectKind
 from core.domain.reminders import ReminderKind
+from core.persistence.repositories import ReminderRepository
 from core.ports import ManualClock
 from core.services.alerts import sweep_escalations
 from core.services.batches import record_batch_payment
@@ -191,3 +193,28 @@ def test_the_reminder_days_come_from_the_rules(ctx: Context, org: Org, clock: Ma
     assert at(weekly, clock, T3).reminded == 0
     assert at(weekly, clock, datetime(2026, 10, 13, 9, 0, tzinfo=SHANGHAI)).reminded == 1
     assert sorted({days for _, days in reminded(ctx)}) == [2, 7]
+
+
+def test_two_workers_planning_at_once_do_not_trip_over_each_other(
+    ctx: Context, org: Org, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker plans each round; a fleet starting together plans the same batch at once.
+    Here worker B reads the batch's reminders (none yet), then worker A plans and commits, then
+    B writes what it planned from its stale read."""
+    batch_id = october(ctx, org)
+    clock.set(CREATED)
+    stale_read = ReminderRepository.for_batch
+    others_turn = [True]
+
+    def read_then_let_the_other_plan(self: ReminderRepository, batch: int) -> Any:
+        found = stale_read(self, batch)
+        if others_turn.pop() if others_turn else False:
+            assert plan_countdowns(ctx) == 3  # worker A, in its own unit of work
+        return found
+
+    monkeypatch.setattr(ReminderRepository, "for_batch", read_then_let_the_other_plan)
+    assert plan_countdowns(ctx) == 0  # worker B: nothing left to add, and no error
+    monkeypatch.undo()
+    assert len(reminders(ctx, batch_id)) == 3
+    assert at(ctx, clock, T3).reminded == 1
+    assert len(reminded(ctx)) == 2

@@ -51,11 +51,13 @@ _EVENT_IDS = itertools.count(1)
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body) or ""
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
-def envelope(event: dict[str, Any], event_id: str | None = None, team: str = TEAM) -> dict:
+def envelope(
+    event: dict[str, Any], event_id: str | None = None, team: str = TEAM
+) -> dict[str, Any]:
     """An Events API ``event_callback`` in the shape of the docs' fixtures."""
     return {
         "token": "legacy-verification-token",
@@ -69,9 +71,9 @@ def envelope(event: dict[str, Any], event_id: str | None = None, team: str = TEA
     }
 
 
-def dm_event(user: str, text: str, files: list[dict[str, Any]] | None = None) -> dict:
+def dm_event(user: str, text: str, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     ts = f"{time.time():.6f}"
-    event = {
+    event: dict[str, Any] = {
         "type": "message",
         "channel": dm_channel(user),
         "user": user,
@@ -85,7 +87,9 @@ def dm_event(user: str, text: str, files: list[dict[str, Any]] | None = None) ->
     return event
 
 
-def click_payload(user: str, call: Call, button: dict[str, Any], team: str = TEAM) -> dict:
+def click_payload(
+    user: str, call: Call, button: dict[str, Any], team: str = TEAM
+) -> dict[str, Any]:
     """A ``block_actions`` payload (bolt's fixture shape) for a button of a posted message."""
     return {
         "type": "block_actions",
@@ -124,7 +128,9 @@ class SlackHarness:
     worker: Worker
     ctx: Context
 
-    async def post(self, body: bytes, headers: dict[str, Any], settle: bool = True) -> httpx.Response:
+    async def post(
+        self, body: bytes, headers: dict[str, Any], settle: bool = True
+    ) -> httpx.Response:
         response = await self.http.post("/slack/events", content=body, headers=headers)
         if settle:
             await self.settle()
@@ -145,14 +151,18 @@ class SlackHarness:
     async def settle(self) -> None:
         assert await self.bot.drain(timeout=60), "the adapter's work did not finish"
 
-    async def says(self, user: str, text: str, files: list[dict] | None = None) -> list[str]:
+    async def says(
+        self, user: str, text: str, files: list[dict[str, Any]] | None = None
+    ) -> list[str]:
         """Send a direct message; the keys of what the bot answered in that DM."""
         before = len(self.fake.posts(dm_channel(user)))
         response = await self.send_event(envelope(dm_event(user, text, files)))
         assert response.status_code == 200, response.text
         return [key_of(c) for c in self.fake.posts(dm_channel(user))[before:]]
 
-    async def clicks(self, user: str, action: str, index: int = 0, on: Call | None = None) -> list[str]:
+    async def clicks(
+        self, user: str, action: str, index: int = 0, on: Call | None = None
+    ) -> list[str]:
         """Click the ``index``-th ``action`` button of the latest message that has one (or of
         ``on``); the keys of the answers, ephemeral ones included."""
         card = on or self.latest_with(user, action)

@@ -41,7 +41,9 @@ def channel(fake: FakeSlack) -> SlackChannel:
     return SlackChannel(SlackConfig(TOKEN, SECRET, api_url=fake.url))
 
 
-def test_a_push_opens_the_dm_and_returns_channel_and_ts(fake: FakeSlack, channel: SlackChannel) -> None:
+def test_a_push_opens_the_dm_and_returns_channel_and_ts(
+    fake: FakeSlack, channel: SlackChannel
+) -> None:
     first = channel.send(ZHANG, CARD)
     second = channel.send(ZHANG, OutgoingMessage("again"))
     assert [c.method for c in fake.calls] == [
@@ -132,6 +134,7 @@ def test_a_rate_limited_push_waits_as_long_as_slack_asked(
     with ctx.uow() as uow:
         (notice,) = uow.outbox.all()
         assert notice.state is DeliveryState.PENDING
+        assert notice.next_attempt_at is not None
         assert notice.next_attempt_at >= ctx.now() + timedelta(seconds=90)
 
 

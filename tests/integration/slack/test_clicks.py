@@ -66,7 +66,9 @@ async def _refused(slack: SlackHarness, user: str, card: Call, button: dict[str,
     return keys[0]
 
 
-async def test_an_employee_cannot_use_finance_buttons(slack: SlackHarness, cards: dict) -> None:
+async def test_an_employee_cannot_use_finance_buttons(
+    slack: SlackHarness, cards: dict[str, Any]
+) -> None:
     stolen = _button(cards["review"], "claim.approve")
     assert await _refused(slack, ZHANG, cards["review"], stolen) == "chat.not_allowed"
     assert await _refused(slack, HELEI, cards["review"], stolen) == "chat.not_allowed"  # his own
@@ -75,7 +77,7 @@ async def test_an_employee_cannot_use_finance_buttons(slack: SlackHarness, cards
 
 
 async def test_a_value_pointing_at_another_subject_is_refused(
-    slack: SlackHarness, cards: dict
+    slack: SlackHarness, cards: dict[str, Any]
 ) -> None:
     forged = _button(cards["review"], "claim.approve") | {
         "value": _button(cards["alert"], "alert.acknowledge")["value"]
@@ -87,7 +89,7 @@ async def test_a_value_pointing_at_another_subject_is_refused(
 
 
 async def test_a_click_from_another_workspace_is_dropped_and_audited(
-    slack: SlackHarness, cards: dict
+    slack: SlackHarness, cards: dict[str, Any]
 ) -> None:
     review = cards["review"]
     payload = click_payload(ZHOUJIE, review, _button(review, "claim.approve"), team="T0OTHER")
@@ -100,7 +102,9 @@ async def test_a_click_from_another_workspace_is_dropped_and_audited(
     assert _state(slack, cards["claim"]) is ClaimState.UNDER_REVIEW
 
 
-async def test_a_replayed_approval_changes_nothing(slack: SlackHarness, cards: dict) -> None:
+async def test_a_replayed_approval_changes_nothing(
+    slack: SlackHarness, cards: dict[str, Any]
+) -> None:
     review = cards["review"]
     approve = _button(review, "claim.approve")
     assert await slack.click_button(ZHOUJIE, review, approve) == ["chat.claim_approved_done"]
@@ -109,7 +113,7 @@ async def test_a_replayed_approval_changes_nothing(slack: SlackHarness, cards: d
 
 
 async def test_fifty_approves_and_fifty_rejects_at_once_make_one_decision(
-    slack: SlackHarness, cards: dict
+    slack: SlackHarness, cards: dict[str, Any]
 ) -> None:
     review = cards["review"]
     clicks = [

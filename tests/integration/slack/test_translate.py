@@ -15,7 +15,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slack"
 
 
 def fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    loaded: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return loaded
 
 
 def test_message_im_becomes_an_incoming_message() -> None:
@@ -119,7 +120,10 @@ def test_buttons_carry_the_token_as_value_and_the_action_as_action_id() -> None:
         "primary",
     )
     assert reject["style"] == "danger" and reject["confirm"]["style"] == "danger"
-    assert approve["confirm"]["title"]["text"] == "请确认" and "批准" in approve["confirm"]["text"]["text"]
+    assert (
+        approve["confirm"]["title"]["text"] == "请确认"
+        and "批准" in approve["confirm"]["text"]["text"]
+    )
     assert "confirm" in give_back and "confirm" not in view and "style" not in view
 
 

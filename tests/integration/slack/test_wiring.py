@@ -56,8 +56,11 @@ def test_importing_the_wiring_does_not_import_bolt() -> None:
 
 async def test_slack_url_verification_is_answered(slack: SlackHarness) -> None:
     body = json.dumps(
-        {"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-         "type": "url_verification"}
+        {
+            "token": "t",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
     ).encode()
     response = await slack.post(body, {"Content-Type": "application/json", **sign(body)})
     assert response.status_code == 200
@@ -97,13 +100,25 @@ async def test_mounted_on_the_real_app_factory(
             load_demo_org(uow, services.ctx.today(), services.ctx.now())
             uow.commit()
         bot = mount_slack(app, services, Conversation(services.ctx))
-        body = json.dumps(envelope({"type": "message", "channel": "DU0EMILY", "user": "U0EMILY",
-                                    "text": "/help", "ts": "1.1", "channel_type": "im"})).encode()
+        body = json.dumps(
+            envelope(
+                {
+                    "type": "message",
+                    "channel": "DU0EMILY",
+                    "user": "U0EMILY",
+                    "text": "/help",
+                    "ts": "1.1",
+                    "channel_type": "im",
+                }
+            )
+        ).encode()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hrbot.test") as http:
             assert (await http.get("/healthz")).status_code == 200
             response = await http.post(
-                "/slack/events", content=body, headers={"Content-Type": "application/json", **sign(body)}
+                "/slack/events",
+                content=body,
+                headers={"Content-Type": "application/json", **sign(body)},
             )
             assert response.status_code == 200
             assert await bot.drain()
