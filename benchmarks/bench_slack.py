@@ -56,10 +56,21 @@ def serve(port: int) -> None:
 
     services = build()
     app = FastAPI()
-    mount_slack(app, services, Conversation(services.ctx, services.settings.default_locale))
+    conversation = Conversation(services.ctx, services.settings.default_locale)
+    if os.environ.get("BENCH_STUB") == "work":
+        conversation.on_message = lambda message, employee_id=None: []  # type: ignore[method-assign]
+    mount_slack(app, services, conversation)
+    if os.environ.get("BENCH_STUB") == "inbox":
+        async def always(_: str) -> bool:
+            return True
+        import dataclasses
+        bot = app.state.slack
+        bot.work.handlers = dataclasses.replace(bot.work.handlers, first_delivery=always)
+        for mw in bot.bolt._async_middleware_list:
+            if hasattr(mw, "handlers"):
+                mw.handlers = bot.work.handlers
     verifier = SignatureVerifier(SECRET)
 
-    @app.post("/bench/verify")
     async def verify_only(request: Request) -> Response:
         body = await request.body()
         stamp = request.headers.get("x-slack-request-timestamp", "")
@@ -67,6 +78,7 @@ def serve(port: int) -> None:
         ok = stamp.isdigit() and verifier.is_valid(body, stamp, signature)
         return Response(status_code=200 if ok else 401)
 
+    app.add_route("/bench/verify", verify_only, methods=["POST"])
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning")
 
 
@@ -180,7 +192,8 @@ def _measure(port: int, fake: Any) -> dict[str, list[dict[str, Any]]]:
             outcome = _run_load(url, run)
             if path == "/slack/events":
                 sent += EVENTS
-                _drain(fake, sent)
+                if os.environ.get("BENCH_STUB") != "work":
+                    _drain(fake, sent)
             if run:
                 results[path].append(outcome)
     return results

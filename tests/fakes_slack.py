@@ -239,6 +239,8 @@ def fake_slack_server() -> Iterator[FakeSlack]:
     state = FakeSlack()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as Slack's own API allows
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             path = urlsplit(self.path).path

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
@@ -141,6 +142,7 @@ class SlackBot:
     work: SlackWork
 
     async def handle(self, request: Request) -> Response:
+        self._keep_connections()
         if not well_formed(request.headers):
             # bolt would answer these with 500 (it parses the timestamp with int(), compares
             # signatures with hmac.compare_digest, which refuses non-ASCII): a 401 is the truth.
@@ -154,6 +156,16 @@ class SlackBot:
     async def close(self) -> None:
         await self.drain()
         await self.work.fetcher.close()
+        if self.work.client.session is not None:
+            await self.work.client.session.close()
+
+    def _keep_connections(self) -> None:
+        """One aiohttp session for every Web API call (slack_sdk opens and closes one per call
+        otherwise: a new TLS connection for each reply). Made on the first request, because an
+        aiohttp session belongs to the running event loop."""
+        client = self.work.client
+        if client.session is None or client.session.closed:
+            client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
 
 
 def build_slack_app(

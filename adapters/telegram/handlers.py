@@ -21,6 +21,7 @@ from telegram import Bot, CallbackQuery, InputFile, Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from adapters.telegram.batching import InboxGate
 from adapters.telegram.files import fetch
 from adapters.telegram.ports import Oversized, TelegramPorts
 from adapters.telegram.translate import MAX_CAPTION, click_of, message_of, to_telegram
@@ -58,9 +59,10 @@ class ChatLocks:
 
 
 class UpdateHandlers:
-    def __init__(self, ports: TelegramPorts, download_limit: int) -> None:
+    def __init__(self, ports: TelegramPorts, download_limit: int, inbox: InboxGate) -> None:
         self.ports = ports
         self.download_limit = download_limit
+        self.inbox = inbox
         self.public_url: str | None = None
         self.locks = ChatLocks()
 
@@ -83,7 +85,7 @@ class UpdateHandlers:
         try:
             async with self.locks.hold(chat_id):
                 click = click_of(query)
-                fresh = not click.token or await self.ports.first_delivery(press_key(query))
+                fresh = not click.token or await self.inbox.first(press_key(query))
                 replies = await self.ports.on_click(click) if fresh else []
                 alert, replies = split_refusal(replies)
                 answered = True  # one answer per query, even if this one fails
@@ -111,8 +113,7 @@ class UpdateHandlers:
         return await self.ports.on_message(replace(incoming, attachments=(fetched,)))
 
     async def _processed(self, update: Update) -> None:
-        if self.ports.processed is not None:
-            await self.ports.processed(str(update.update_id))
+        await self.inbox.done(str(update.update_id))
 
 
 def press_key(query: CallbackQuery) -> str:

@@ -27,10 +27,11 @@ class Oversized:
 class TelegramPorts:
     on_message: Callable[[IncomingMessage], Awaitable[list[OutgoingMessage]]]
     on_click: Callable[[ButtonClick], Awaitable[list[OutgoingMessage]]]
-    first_delivery: Callable[[str], Awaitable[bool]]
-    """Records an ``update_id`` in the inbox; True only the first time it is seen."""
+    record_updates: Callable[[list[str]], Awaitable[list[bool]]]
+    """Records event ids in the inbox in one transaction; for each, True only the first time it
+    is seen (the adapter batches concurrent requests into one call)."""
     oversized: Callable[[Oversized], Awaitable[list[OutgoingMessage]]]
     on_failure: Callable[[int | None, BaseException], Awaitable[None]]
     """A poison update: record a dead letter and alert; the chat's next updates go on."""
-    processed: Callable[[str], Awaitable[None]] | None = None
-    """Marks an ``update_id`` done in the inbox, so unfinished ones can be found."""
+    mark_processed: Callable[[list[str]], Awaitable[None]] | None = None
+    """Marks event ids done in the inbox (one transaction), so unfinished ones can be found."""

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from telegram.error import InvalidToken, TelegramError
 
+from adapters.telegram.batching import InboxGate
 from adapters.telegram.application import TelegramApplication, build_application
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import UpdateHandlers
@@ -31,11 +32,13 @@ class TelegramRuntime:
     def __init__(self, config: TelegramConfig, ports: TelegramPorts) -> None:
         config.check()  # webhook mode without a secret never starts
         self.config = config
-        self.handlers = UpdateHandlers(ports, config.download_limit)
+        self.inbox = InboxGate(ports.record_updates, ports.mark_processed)
+        self.handlers = UpdateHandlers(ports, config.download_limit, self.inbox)
         self.application: TelegramApplication = build_application(config, self.handlers)
-        self.intake = Intake(self.application, ports.first_delivery, ports.on_failure)
+        self.intake = Intake(self.application, self.inbox.first, ports.on_failure)
         self.poller = Poller(self.intake, config)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._background: list[asyncio.Task[None]] = []
+        self._parser: asyncio.Task[None] | None = None
 
     def endpoint(self) -> Callable[[Request], Awaitable[Response]]:
         """The ``POST /telegram/webhook`` handler; in polling mode (no secret) it answers 403."""
@@ -50,22 +53,22 @@ class TelegramRuntime:
             raise
         except TelegramError as error:
             log.warning("telegram unreachable at start (%s); retrying in the background", error)
-            self._tasks.append(asyncio.create_task(self._boot_later()))
+            self._background.append(asyncio.create_task(self._boot_later()))
 
     async def join(self) -> None:
         """Wait until every queued update has been handled (tests, graceful drains)."""
-        await self.application.update_queue.join()
+        await self.intake.join()
 
     async def stop(self) -> None:
-        """Stop polling, finish the queued updates, close the HTTP connections."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
+        """Refuse new updates (503: Telegram retries), finish the accepted ones, disconnect."""
+        self.intake.closed = True
+        await _cancel(self._background)  # polling and start-up retries
+        if self._parser is not None:
+            await self.intake.raw.join()  # accepted updates are handled, not dropped
+            await _cancel([self._parser])
+            self._parser = None
         if self.application.running:
-            await self.application.stop()
+            await self.application.stop()  # PTB finishes what is on its own queue
         await self.application.shutdown()
 
     async def _boot(self) -> None:
@@ -73,9 +76,10 @@ class TelegramRuntime:
         if self.config.mode == "webhook" and self.handlers.public_url is None:
             self.handlers.public_url = self.config.public_url or await self._webhook_origin()
         await self.application.start()
+        self._parser = asyncio.create_task(self.intake.run())
         if self.config.mode == "polling":
             self.handlers.public_url = self.config.public_url
-            self._tasks.append(asyncio.create_task(self.poller.run()))
+            self._background.append(asyncio.create_task(self.poller.run()))
         log.info("telegram started in %s mode", self.config.mode)
 
     async def _boot_later(self) -> None:
@@ -98,3 +102,12 @@ class TelegramRuntime:
             return None
         parts = urlsplit(info.url)
         return f"{parts.scheme}://{parts.netloc}"
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    tasks.clear()

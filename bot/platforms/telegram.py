@@ -28,8 +28,9 @@ from bot import bridge
 from bot.i18n import Translator, catalog, normalize_locale
 from bot.settings import Settings
 from core.chat import ButtonClick, IncomingMessage, OutgoingMessage
-from core.services import chats, inbox
+from core.services import chats
 from core.services.common import audit
+from core.services.context import Context
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -85,11 +86,11 @@ def telegram_ports(services: Services, conversation: Conversation) -> TelegramPo
     async def on_click(click: ButtonClick) -> list[OutgoingMessage]:
         return await bridge.call(conversation.on_click, click)
 
-    async def first_delivery(update_id: str) -> bool:
-        return await bridge.call(inbox.first_delivery, ctx, PLATFORM, update_id)
+    async def record_updates(event_ids: list[str]) -> list[bool]:
+        return await bridge.call(first_deliveries, ctx, event_ids)
 
-    async def processed(update_id: str) -> None:
-        await bridge.call(inbox.mark_processed, ctx, PLATFORM, update_id)
+    async def mark_processed(event_ids: list[str]) -> None:
+        await bridge.call(mark_all_processed, ctx, event_ids)
 
     async def oversized(refused: Oversized) -> list[OutgoingMessage]:
         return await bridge.call(oversized_reply, services, refused)
@@ -97,7 +98,26 @@ def telegram_ports(services: Services, conversation: Conversation) -> TelegramPo
     async def on_failure(update_id: int | None, error: BaseException) -> None:
         await bridge.call(record_dead_letter, services, update_id, error)
 
-    return TelegramPorts(on_message, on_click, first_delivery, oversized, on_failure, processed)
+    return TelegramPorts(
+        on_message, on_click, record_updates, oversized, on_failure, mark_processed
+    )
+
+
+def first_deliveries(ctx: Context, event_ids: list[str]) -> list[bool]:
+    """``inbox.first_delivery`` for a batch, in one transaction (the adapter group-commits
+    concurrent webhook requests): for each id, True only the first time it is seen."""
+    with ctx.uow() as uow:
+        now = ctx.now()
+        fresh = [uow.inbox.record(PLATFORM, event_id[:128], now) for event_id in event_ids]
+        uow.commit()
+        return fresh
+
+
+def mark_all_processed(ctx: Context, event_ids: list[str]) -> None:
+    with ctx.uow() as uow:
+        for event_id in event_ids:
+            uow.inbox.mark_processed(PLATFORM, event_id[:128])
+        uow.commit()
 
 
 def oversized_reply(services: Services, refused: Oversized) -> list[OutgoingMessage]:
