@@ -51,7 +51,7 @@ class Worker:
         if time.monotonic() - self._planned_at >= PLAN_EVERY_SECONDS:
             plan_countdowns(ctx)
             self._planned_at = time.monotonic()
-        fire_due_reminders(ctx, self.owner)
+        fire_due_reminders(ctx, self.owner, stop=stop)
         swept = sweep_escalations(ctx, self.owner, stop=stop)
         delivered = deliver_due(ctx, self.router, self.renderer, self.owner, stop=stop)
         if swept.fired or swept.skipped or delivered.sent or delivered.retried or delivered.dead:

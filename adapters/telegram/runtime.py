@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from telegram.error import InvalidToken, TelegramError
 
-from adapters.telegram.batching import InboxGate
 from adapters.telegram.application import TelegramApplication, build_application
+from adapters.telegram.batching import InboxGate
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import UpdateHandlers
 from adapters.telegram.polling import BACKOFF_CAP, BACKOFF_START, Poller

@@ -287,6 +287,10 @@ class OutboxRepository(_Repository):
         self.session.add(notification)
         return True
 
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        query = select(t.outbox.c.idempotency_key).where(t.outbox.c.idempotency_key.in_(keys))
+        return set(self.session.scalars(query).all())
+
     def exists(self, idempotency_key: str) -> bool:
         query = select(t.outbox.c.id).where(t.outbox.c.idempotency_key == idempotency_key)
         return self.session.scalar(query) is not None
@@ -391,6 +395,9 @@ class ReminderRepository(_Repository):
 
     def hold(self, reminder_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
         return hold(self.session, t.reminders, reminder_id, owner, now, lease)
+
+    def release(self, reminder_ids: list[int], owner: str) -> None:
+        release(self.session, t.reminders, reminder_ids, owner)
 
 
 class ChatRepository(_Repository):

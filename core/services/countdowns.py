@@ -6,6 +6,7 @@ round; firing uses the same leases as escalation steps, so many workers fire eac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,12 +51,19 @@ def plan_countdowns(ctx: Context) -> int:
     return added
 
 
-def fire_due_reminders(ctx: Context, owner: str, limit: int = 200) -> CountdownResult:
+def fire_due_reminders(
+    ctx: Context, owner: str, limit: int = 200, stop: Callable[[], bool] | None = None
+) -> CountdownResult:
     reminded = alerted = cancelled = 0
     with ctx.uow() as uow:
         claimed = uow.reminders.claim_due(ctx.now(), owner, ctx.rules.lease, limit)
         uow.commit()
-    for reminder_id in claimed:
+    for index, reminder_id in enumerate(claimed):
+        if stop is not None and stop():
+            with ctx.uow() as uow:  # hand back what was not worked on, so others need not wait
+                uow.reminders.release(claimed[index:], owner)
+                uow.commit()
+            break
         with ctx.uow() as uow:
             if not uow.reminders.hold(reminder_id, owner, ctx.now(), ctx.rules.lease):
                 continue

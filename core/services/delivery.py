@@ -119,11 +119,8 @@ def _deliver_one(
 def _covered_by_siblings(uow: UnitOfWork, notification: Notification) -> set[ChannelKind]:
     """Channels already carrying the same notice (an alert goes by chat and e-mail at once)."""
     stem = notification.idempotency_key.rsplit(":", 1)[0]
-    return {
-        kind
-        for kind in FALLBACK
-        if kind is not notification.channel and uow.outbox.exists(f"{stem}:{kind}")
-    }
+    others = {f"{stem}:{kind}": kind for kind in FALLBACK if kind is not notification.channel}
+    return {others[key] for key in uow.outbox.existing_keys(list(others))}
 
 
 def _send(

@@ -160,6 +160,7 @@ async def test_an_update_ptb_cannot_read_is_a_dead_letter_not_a_retry_loop(tg: H
     broken = {"update_id": 4242, "message": {"message_id": 1, "chat": {"id": ZHANG}}}
     for _ in range(2):
         assert (await tg.post(broken)).status_code == 200
+    await tg.runtime.join()
     with tg.ctx.uow() as uow:
         dead = [a for a in uow.audit.all() if a.action == "inbox.dead_letter"]
     assert len(dead) == 1
