@@ -234,56 +234,58 @@ def _params(content_type: str, body: bytes) -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """Routes ``/api/<method>`` to ``FakeSlack.answer``, uploads and private file downloads."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as Slack's own API allows
+    state: FakeSlack
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        url = urlsplit(self.path)
+        if url.path.startswith("/upload/"):
+            self.state.uploads[url.path.rsplit("/", 1)[-1]] = body
+            self._reply(200, b"OK - 2", "text/plain")
+            return
+        params = _params(self.headers.get("Content-Type", ""), body)
+        self._api(url.path, params | {k: v[0] for k, v in parse_qs(url.query).items()})
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path.startswith("/api/"):  # some methods (bots.info) are called with GET
+            self._api(url.path, {k: v[0] for k, v in parse_qs(url.query).items()})
+            return
+        status, content, kind = self.state.download(url.path, self.headers.get("Authorization"))
+        self._reply(status, content, kind)
+
+    def _api(self, path: str, params: dict[str, Any]) -> None:
+        method = path.removeprefix("/api/")
+        status, payload, headers = self.state.answer(
+            method, params, self.headers.get("Authorization")
+        )
+        self._reply(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _reply(
+        self, status: int, content: bytes, kind: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
 @contextmanager
 def fake_slack_server() -> Iterator[FakeSlack]:
+    """A ``FakeSlack`` serving on ``127.0.0.1`` and a free port, for the ``with`` block."""
     state = FakeSlack()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as Slack's own API allows
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            path = urlsplit(self.path).path
-            if path.startswith("/upload/"):
-                state.uploads[path.rsplit("/", 1)[-1]] = body
-                self._reply(200, b"OK - 2", "text/plain")
-                return
-            params = _params(self.headers.get("Content-Type", ""), body)
-            params |= {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-            method = path.removeprefix("/api/")
-            status, payload, headers = state.answer(
-                method, params, self.headers.get("Authorization")
-            )
-            self._reply(status, json.dumps(payload).encode(), "application/json", headers)
-
-        def do_GET(self) -> None:
-            url = urlsplit(self.path)
-            if url.path.startswith("/api/"):  # some methods (bots.info) are called with GET
-                params = {k: v[0] for k, v in parse_qs(url.query).items()}
-                method = url.path.removeprefix("/api/")
-                status, payload, headers = state.answer(
-                    method, params, self.headers.get("Authorization")
-                )
-                self._reply(status, json.dumps(payload).encode(), "application/json", headers)
-                return
-            status, content, kind = state.download(url.path, self.headers.get("Authorization"))
-            self._reply(status, content, kind)
-
-        def _reply(
-            self, status: int, content: bytes, kind: str, headers: dict[str, str] | None = None
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    handler = type("FakeSlackHandler", (_Handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -90,32 +90,52 @@ class Guard(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
-        body = req.body
-        if body.get("type") == "event_callback":
-            if not translate.is_actionable(body):
-                return _ack()  # edits, joins, bot posts, channel chatter: nothing to do
-            if not await self.installation.matches(req.context, body):
-                log.warning("event from another workspace or app dropped: %s", body.get("team_id"))
-                return _ack()
-            event_id = translate.delivery_id(body)
-            if event_id is None or not await self.handlers.first_delivery(event_id):
-                return _ack()  # seen before: Slack retried a delivery we had already taken
-        elif body.get("type") == "block_actions":
-            if not await self.installation.matches(req.context, body):
-                click = translate.button_click(body)
-                action = click.action if click else "block_actions"
-                team, app = translate.team_and_app(body)
-                reason = f"foreign installation: team {team} app {app}"
-                self.inflight.spawn(
-                    self.handlers.refused(translate.sender_of(body), action, reason)
-                )
-                return _ack()
-        else:
+        kind = req.body.get("type")
+        if kind == "event_callback":
+            admitted = await self._admit_event(req)
+        elif kind == "block_actions":
+            admitted = await self._admit_click(req)
+        else:  # url_verification and ssl_check never get here (bolt answers them itself)
             await next()
             return resp
+        if not admitted:
+            return _ack()  # 200: Slack must not retry what we chose to drop
         self.inflight.begin()  # ended by the listener that takes the request
         await next()
         return resp
+
+    async def _admit_event(self, req: AsyncBoltRequest) -> bool:
+        """An event for the bot, from this installation, seen for the first time.
+
+        The inbox insert happens before the ack: if the database is away it raises, bolt
+        answers 500 and Slack delivers the event again later, instead of it being lost.
+        """
+        body = req.body
+        if not translate.is_actionable(body):
+            return False  # edits, joins, bot posts, channel chatter: nothing to do
+        if not await self.installation.matches(req.context, body):
+            log.warning("event from another workspace or app dropped: %s", body.get("team_id"))
+            return False
+        event_id = translate.delivery_id(body)
+        # A repeat is a retry of a delivery already taken (perhaps still being answered).
+        return event_id is not None and await self.handlers.first_delivery(event_id)
+
+    async def _admit_click(self, req: AsyncBoltRequest) -> bool:
+        """A click from this installation; any other is refused and audited, and nobody is
+        answered (a foreign workspace's user is not ours to talk to)."""
+        body = req.body
+        if await self.installation.matches(req.context, body):
+            return True
+        click = translate.button_click(body)
+        team, app = translate.team_and_app(body)
+        self.inflight.spawn(
+            self.handlers.refused(
+                translate.sender_of(body),
+                click.action if click else "block_actions",
+                f"foreign installation: team {team} app {app}",
+            )
+        )
+        return False
 
     @property
     def name(self) -> str:
@@ -179,6 +199,9 @@ def build_slack_app(
         signing_secret=config.signing_secret,
         request_verification_enabled=True,
         process_before_response=False,  # ack first, work after (Slack waits 3 s at most)
+        # No workflow functions, no AI-assistant threads: two middlewares fewer per request.
+        attaching_function_token_enabled=False,
+        attaching_conversation_kwargs_enabled=False,
         logger=logging.getLogger("hrbot.slack.bolt"),
     )
     work = SlackWork(config, handlers, client, FileFetcher(config, client))

@@ -61,12 +61,14 @@ def incoming_message(body: Payload) -> IncomingMessage | None:
         sender = Address(Platform.SLACK, str(event["user_id"]))
         return IncomingMessage(sender, "", (attachment,), message_id=f"file:{file_id}")
     text = str(event.get("text") or "")
-    if event["type"] == "app_mention":
+    mention = event["type"] == "app_mention"
+    if mention:
         text = _MENTION.sub("", text)
     return IncomingMessage(
         sender=Address(Platform.SLACK, str(event["user"])),
         text=text.strip(),
-        attachments=tuple(attachments_of(event)),
+        # Medical documents are taken in the direct message only, never from a shared channel.
+        attachments=() if mention else tuple(attachments_of(event)),
         message_id=f"{event.get('channel', '')}:{event.get('ts', '')}",
     )
 

@@ -13,7 +13,7 @@ import logging
 from telegram.error import Conflict, InvalidToken
 
 from adapters.telegram.config import ALLOWED_UPDATES, TelegramConfig
-from adapters.telegram.webhook import Intake
+from adapters.telegram.intake import Intake
 
 log = logging.getLogger("hrbot.telegram")
 BACKOFF_START, BACKOFF_CAP = 1.0, 60.0

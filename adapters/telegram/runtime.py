@@ -21,9 +21,10 @@ from adapters.telegram.application import TelegramApplication, build_application
 from adapters.telegram.batching import InboxGate
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import UpdateHandlers
+from adapters.telegram.intake import Intake
 from adapters.telegram.polling import BACKOFF_CAP, BACKOFF_START, Poller
 from adapters.telegram.ports import TelegramPorts
-from adapters.telegram.webhook import Intake, webhook_endpoint
+from adapters.telegram.webhook import webhook_endpoint
 
 log = logging.getLogger("hrbot.telegram")
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from bot import bridge
 from bot.i18n import Translator, normalize_locale
 from bot.settings import Settings
@@ -78,14 +81,26 @@ def slack_channel(settings: Settings) -> SlackChannel:
 
 
 def mount_slack(app: FastAPI, services: Services, conversation: Conversation) -> SlackBot:
-    """Build the bolt app and mount ``POST /slack/events`` (events and interactivity); the
-    returned ``SlackBot`` is also kept as ``app.state.slack`` (``await .close()`` at shutdown)."""
+    """Build the bolt app and serve it at ``POST /slack/events`` (events and interactivity).
+
+    Call it in the lifespan, after ``build``: the route is added once and finds the bot in
+    ``app.state.slack``, so a second start replaces the bot instead of stacking routes. Close
+    the returned ``SlackBot`` before the services (it finishes answering acknowledged events).
+    """
     from adapters.slack.app import build_slack_app
 
     bot = build_slack_app(slack_config(services.settings), slack_handlers(services, conversation))
-    app.add_route(EVENTS_PATH, bot.handle, methods=["POST"], include_in_schema=False)
     app.state.slack = bot
+    if not any(getattr(route, "path", None) == EVENTS_PATH for route in app.router.routes):
+        app.add_route(EVENTS_PATH, _slack_events, methods=["POST"], include_in_schema=False)
     return bot
+
+
+async def _slack_events(request: Request) -> Response:
+    bot: SlackBot | None = getattr(request.app.state, "slack", None)
+    if bot is None:  # the app is stopping, or never started Slack
+        return Response(status_code=503)
+    return await bot.handle(request)
 
 
 def slack_handlers(services: Services, conversation: Conversation) -> SlackHandlers:

@@ -83,47 +83,50 @@ async def test_a_mention_in_a_channel_is_answered_in_a_dm(slack: SlackHarness) -
     assert not slack.fake.posts("C0GENERAL"), "nothing personal in a shared channel"
 
 
-async def test_mounted_on_the_real_app_factory(
-    tmp_path: Path, fake_slack: FakeSlack, slack_settings: Settings
-) -> None:
+def _migrated(tmp_path: Path, settings: Settings) -> Settings:
     url = f"sqlite:///{tmp_path / 'hrbot.db'}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    settings = slack_settings.model_copy(
-        update={"database_url": url, "documents_dir": tmp_path / "documents"}
-    )
-    app = create_app(settings, run_worker=False)
+    return settings.model_copy(update={"database_url": url, "documents_dir": tmp_path / "docs"})
+
+
+async def test_mounted_on_the_real_app_factory(
+    tmp_path: Path, fake_slack: FakeSlack, slack_settings: Settings
+) -> None:
+    app = create_app(_migrated(tmp_path, slack_settings), run_worker=False)
+    event = {"type": "message", "channel": "DU0EMILY", "user": "U0EMILY", "text": "/help"}
+    body = json.dumps(envelope(event | {"ts": "1.1", "channel_type": "im"})).encode()
     async with app.router.lifespan_context(app):
         services = app.state.services
         with services.ctx.uow() as uow:
             load_demo_org(uow, services.ctx.today(), services.ctx.now())
             uow.commit()
         bot = mount_slack(app, services, Conversation(services.ctx))
-        body = json.dumps(
-            envelope(
-                {
-                    "type": "message",
-                    "channel": "DU0EMILY",
-                    "user": "U0EMILY",
-                    "text": "/help",
-                    "ts": "1.1",
-                    "channel_type": "im",
-                }
-            )
-        ).encode()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hrbot.test") as http:
             assert (await http.get("/healthz")).status_code == 200
-            response = await http.post(
-                "/slack/events",
-                content=body,
-                headers={"Content-Type": "application/json", **sign(body)},
-            )
-            assert response.status_code == 200
+            headers = {"Content-Type": "application/json", **sign(body)}
+            assert (await http.post("/slack/events", content=body, headers=headers)).is_success
             assert await bot.drain()
-            unsigned = await http.post("/slack/events", content=body)
-            assert unsigned.status_code == 401
+            assert (await http.post("/slack/events", content=body)).status_code == 401
         await bot.close()
     (answer,) = fake_slack.posts("DU0EMILY")
     assert key_of(answer) == "chat.help" and "I can help you" in answer.params["text"]
+
+
+def test_the_manifest_asks_for_what_the_adapter_uses() -> None:
+    import yaml
+
+    from adapters.slack.app import SUBSCRIBED_EVENTS
+
+    manifest = yaml.safe_load((ROOT / "slack-manifest.yml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert scopes >= {"chat:write", "im:write", "im:history", "files:read", "users:read"}
+    settings = manifest["settings"]
+    events = settings["event_subscriptions"]
+    assert {e.split(".")[0] for e in events["bot_events"]} <= set(SUBSCRIBED_EVENTS)
+    assert "app_mentions:read" in scopes or "app_mention" not in events["bot_events"]
+    assert settings["interactivity"]["is_enabled"]
+    urls = (events["request_url"], settings["interactivity"]["request_url"])
+    assert all(url.endswith("/slack/events") for url in urls)
