@@ -15,6 +15,7 @@ from adapters.web.runtime import WebChat
 from bot import bridge
 from bot.bootstrap import Services, build, build_router
 from bot.conversation import Conversation
+from bot.platforms.slack import mount_slack, slack_enabled
 from bot.settings import Settings
 from bot.worker import Worker
 
@@ -27,6 +28,10 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
         services = build(settings)
         app.state.services = services
         app.state.web_chat = _web_chat(services)
+        slack = None
+        if slack_enabled(services.settings):
+            conversation = Conversation(services.ctx, services.settings.default_locale)
+            slack = mount_slack(app, services, conversation)
         stop = asyncio.Event()
         background = None
         if run_worker:
@@ -38,6 +43,8 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
             stop.set()
             if background is not None:
                 await background
+            if slack is not None:
+                await slack.close()  # answers to acknowledged events go out before the db closes
             services.close()
 
     app = FastAPI(title="hrbot", version="0.1.0", lifespan=lifespan)

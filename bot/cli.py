@@ -43,6 +43,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _check_chat_settings() -> None:
+    """Refuse to start with a chat platform half configured (one Slack setting of two)."""
+    from bot.platforms.slack import slack_enabled
+    from bot.settings import Settings
+
+    try:
+        slack_enabled(Settings())
+    except ValueError as error:
+        fail(str(error), code=2)
+
+
 def _services() -> Any:
     from bot.bootstrap import build
 
@@ -61,6 +72,8 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
+
+    _check_chat_settings()
 
     uvicorn.run(
         create_app(run_worker=not no_worker),
@@ -84,6 +97,7 @@ def worker(
     from bot.worker import Worker, run_until_signalled
 
     logs.configure(json_lines=log_json)
+    _check_chat_settings()
     services = _services()
     try:
         asyncio.run(

@@ -48,11 +48,21 @@ _MAPPINGS = (
 )
 
 
+_DECIDED_BY_STATE = (Claim, ContributionBatch, Alert)
+
+
 def start_mappers() -> None:
     global _mapped
     with _lock:
         if _mapped:
             return
         for cls, table in _MAPPINGS:
-            mapper_registry.map_imperatively(cls, table)
+            if cls in _DECIDED_BY_STATE:
+                # Compare-and-set on the business state: an UPDATE carries "AND state = <what we
+                # read>", so two people deciding at once cannot both win (StaleDataError).
+                mapper_registry.map_imperatively(
+                    cls, table, version_id_col=table.c.state, version_id_generator=False
+                )
+            else:
+                mapper_registry.map_imperatively(cls, table)
         _mapped = True

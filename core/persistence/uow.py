@@ -6,7 +6,9 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
+from core.domain.errors import IllegalTransition
 from core.persistence.mapping import start_mappers
 from core.persistence.repositories import (
     AlertRepository,
@@ -53,12 +55,27 @@ class UnitOfWork:
         # close() rolls back anything uncommitted without expiring loaded objects, so results
         # returned from a use case stay readable after its unit of work ends.
         self.session.close()
+        if isinstance(exc, StaleDataError):  # raised by an autoflush inside the block
+            raise _lost_race() from None
 
     def commit(self) -> None:
-        self.session.commit()
+        try:
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise _lost_race() from None
 
     def flush(self) -> None:
-        self.session.flush()
+        try:
+            self.session.flush()
+        except StaleDataError:
+            self.session.rollback()
+            raise _lost_race() from None
+
+
+def _lost_race() -> IllegalTransition:
+    """Two people changed the same claim, batch or alert at once; this one came second."""
+    return IllegalTransition("someone else changed this at the same moment", state="changed")
 
 
 class Database:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.domain.contributions import DelayReason
 from core.domain.directory import HR_ROLES, Employee
+from core.domain.errors import IllegalTransition
 from core.domain.escalation import (
     Alert,
     AlertState,
@@ -201,11 +202,12 @@ def sweep_escalations(
             if _earlier_pending(uow, alert, step):
                 uow.commit()  # an earlier level fires first (maybe on another worker); next round
                 continue
-            if _fire(ctx, uow, alert, step, ctx.now()):
-                fired += 1
-            else:
-                skipped += 1
-            uow.commit()
+            try:
+                fired_now = _fire(ctx, uow, alert, step, ctx.now())
+                uow.commit()
+            except IllegalTransition:
+                continue  # the alert changed under us (acknowledged, resolved): next round
+            fired, skipped = fired + fired_now, skipped + (not fired_now)
     return SweepResult(fired, skipped)
 
 
