@@ -16,6 +16,7 @@ from bot import bridge
 from bot.bootstrap import Services, build, build_router
 from bot.conversation import Conversation
 from bot.platforms.slack import mount_slack, slack_enabled
+from bot.platforms.telegram import mount_telegram, telegram_enabled
 from bot.settings import Settings
 from bot.worker import Worker
 
@@ -32,6 +33,11 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
         if slack_enabled(services.settings):
             conversation = Conversation(services.ctx, services.settings.default_locale)
             slack = mount_slack(app, services, conversation)
+        telegram = None
+        if telegram_enabled(services.settings):
+            conversation = Conversation(services.ctx, services.settings.default_locale)
+            telegram = mount_telegram(app, services, conversation)
+            await telegram.start()
         stop = asyncio.Event()
         background = None
         if run_worker:
@@ -45,6 +51,8 @@ def create_app(settings: Settings | None = None, run_worker: bool = True) -> Fas
                 await background
             if slack is not None:
                 await slack.close()  # answers to acknowledged events go out before the db closes
+            if telegram is not None:
+                await telegram.stop()  # finishes queued updates before the services close
             services.close()
 
     app = FastAPI(title="hrbot", version="0.1.0", lifespan=lifespan)

@@ -12,6 +12,7 @@ from adapters.email import SmtpChannel, SmtpConfig
 from adapters.sms import SmsChannel
 from adapters.web.channel import WebChannel
 from bot.platforms.slack import slack_channel, slack_enabled
+from bot.platforms.telegram import telegram_channel, telegram_enabled
 from bot.routing import ChannelRouter
 from bot.settings import Settings
 from core.chat import Platform
@@ -52,6 +53,8 @@ def build_router(settings: Settings, ctx: Context | None = None) -> ChannelRoute
         router.sms = SmsChannel(settings.sms_webhook_url)
     if slack_enabled(settings):  # first of the chat platforms: the preferred one (routing.py)
         router.chats[Platform.SLACK] = slack_channel(settings)
+    if telegram_enabled(settings):
+        router.chats[Platform.TELEGRAM] = telegram_channel(settings)
     if ctx is not None and settings.demo_mode:
         # Last, so people linked on Slack/Telegram are still reached there. Demo mode only: the
         # web chat reaches everyone, and with nobody able to log in it would swallow the notices

@@ -16,6 +16,7 @@ import typer
 
 from bot.faq_cli import faq_app
 from bot.import_cli import import_app
+from bot.telegram_cli import telegram_app
 
 app = typer.Typer(
     name="hrbot",
@@ -28,6 +29,7 @@ db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(import_app, name="import")
+app.add_typer(telegram_app, name="telegram")
 
 
 class Lang(StrEnum):
@@ -44,14 +46,23 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _check_chat_settings() -> None:
-    """Refuse to start with a chat platform half configured (one Slack setting of two)."""
+    """Refuse to start with a chat platform half configured: one Slack setting of two, or a
+    Telegram webhook without its secret."""
     from bot.platforms.slack import slack_enabled
     from bot.settings import Settings
 
+    settings = Settings()
     try:
-        slack_enabled(Settings())
+        slack_enabled(settings)
     except ValueError as error:
         fail(str(error), code=2)
+    webhook = settings.telegram_bot_token and settings.telegram_mode == "webhook"
+    if webhook and not settings.telegram_webhook_secret:
+        fail(
+            "HRBOT_TELEGRAM_WEBHOOK_SECRET is required in webhook mode "
+            "(or set HRBOT_TELEGRAM_MODE=polling)",
+            code=2,
+        )
 
 
 def _services() -> Any:
