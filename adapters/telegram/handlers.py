@@ -9,7 +9,6 @@ holds up the chat's next updates.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -81,21 +80,23 @@ class UpdateHandlers:
         if query is None:
             return
         chat_id = query.message.chat.id if query.message else query.from_user.id
-        answered = False
-        try:
-            async with self.locks.hold(chat_id):
-                click = click_of(query)
-                fresh = not click.token or await self.inbox.first(press_key(query))
-                replies = await self.ports.on_click(click) if fresh else []
-                alert, replies = split_refusal(replies)
-                answered = True  # one answer per query, even if this one fails
-                await query.answer(alert, show_alert=alert is not None)
-                await send_replies(context.bot, chat_id, replies)
-        finally:
-            if not answered:  # the press failed: still stop the button's spinner
-                with contextlib.suppress(TelegramError):
-                    await query.answer()
+        async with self.locks.hold(chat_id):
+            try:
+                replies = await self._press(query)
+            except BaseException:
+                await _answer(query)  # the press failed: still stop the button's spinner
+                raise
+            alert, replies = split_refusal(replies)
+            await _answer(query, alert)
+            await send_replies(context.bot, chat_id, replies)
         await self._processed(update)
+
+    async def _press(self, query: CallbackQuery) -> list[OutgoingMessage]:
+        """The conversation's replies to a press, or none when this press was seen already."""
+        click = click_of(query)
+        if click.token and not await self.inbox.first(press_key(query)):
+            return []
+        return await self.ports.on_click(click)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
@@ -149,6 +150,14 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[OutgoingMessage
         for file in reply.files:
             document = InputFile(file.content, filename=file.filename)
             await _patiently(partial(bot.send_document, chat_id, document))
+
+
+async def _answer(query: CallbackQuery, alert: str | None = None) -> None:
+    """Answer a press exactly once; a query Telegram calls too old is not worth failing over."""
+    try:
+        await query.answer(alert, show_alert=alert is not None)
+    except TelegramError as error:
+        log.info("callback query not answered: %s", error)
 
 
 async def _patiently(send: Callable[[], Awaitable[object]]) -> None:

@@ -26,6 +26,8 @@ MAX_DEFER = 2.0
 
 
 class Intake:
+    """Records each update once, queues it, and feeds the application after the answers."""
+
     def __init__(
         self,
         application: TelegramApplication,

@@ -46,6 +46,9 @@ def start(talk: Talk) -> None:
 
 
 def choose_type(talk: Talk, claim_type: str) -> None:
+    if talk.session.data.get("claim_id") is not None:  # a second tap opens no second claim
+        _next_step(talk)
+        return
     claim = claims.open_claim(
         talk.ctx, talk.employee.id, ClaimType(claim_type), channel=talk.session.platform
     )

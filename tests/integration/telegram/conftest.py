@@ -81,7 +81,7 @@ def settings_for(fake: FakeBotApi, **overrides: Any) -> Settings:
         "sms_webhook_url": None,
         "slack_bot_token": None,
     } | overrides
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 class RecordingConversation(Conversation):

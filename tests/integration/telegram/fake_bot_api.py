@@ -232,11 +232,13 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     params: dict[str, Any] = {}
     files: dict[str, tuple[str, bytes]] = {}
-    for part in message.iter_parts():  # type: ignore[attr-defined]
-        name = part.get_param("name", header="content-disposition")
-        content = part.get_payload(decode=True) or b""
-        if part.get_filename():
-            files[name] = (part.get_filename(), content)
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition"))
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename:
+            files[name] = (str(filename), content)
         else:
             params[name] = _maybe_json(content.decode())
     return params, files

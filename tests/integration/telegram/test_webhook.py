@@ -21,6 +21,8 @@ from tests.integration.telegram.conftest import (
     Harness,
     RecordingConversation,
     settings_for,
+    start_harness,
+    stop_harness,
 )
 from tests.integration.telegram.fake_bot_api import FakeBotApi
 
@@ -55,9 +57,9 @@ async def test_anything_but_the_exact_secret_is_403_and_writes_nothing(
     sessions_before = rows(db, t.chat_sessions)
     tg.fake.reset()
     update = tg.user(ZHANG).message_update(text="/status")
-    headers: dict[str, bytes] = {}
+    headers: dict[bytes, bytes] = {}
     if secret is not None:  # raw UTF-8 bytes, as a client may send them
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret.encode()
+        headers[b"X-Telegram-Bot-Api-Secret-Token"] = secret.encode()
     response = await tg.client.post("/telegram/webhook", json=update, headers=headers)
     await tg.runtime.join()
     assert response.status_code == 403
@@ -198,3 +200,49 @@ async def test_before_start_the_webhook_answers_503_so_telegram_retries(
         )
     assert response.status_code == 503
     assert rows(db, t.inbox) == 0
+
+
+async def test_a_press_that_fails_is_still_answered_and_set_aside(
+    tg: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zhang = tg.user(ZHANG)
+    await zhang.says("/claim")
+    token = next(b.token for m in zhang.last for b in m.buttons if b.action == "wizard.type")
+
+    def explode(click: Any, employee_id: int | None = None) -> Any:
+        raise RuntimeError("a bug behind a button")
+
+    monkeypatch.setattr(tg.conversation, "on_click", explode)
+    press = zhang.click_update(token)
+    assert (await tg.post(press)).status_code == 200
+    await tg.runtime.join()
+    (answer,) = tg.fake.calls_to("answerCallbackQuery")
+    assert answer.get("callback_query_id") == press["callback_query"]["id"]
+    with tg.ctx.uow() as uow:
+        assert [a for a in uow.audit.all() if a.action == "inbox.dead_letter"]
+
+
+async def test_updates_accepted_before_a_stop_are_still_handled(
+    fake: FakeBotApi, demo_org: Context, db: Database
+) -> None:
+    h = await start_harness(fake, demo_org, db)
+    zhang = h.user(ZHANG)
+    for _ in range(3):
+        assert (await h.post(zhang.message_update(text="/help"))).status_code == 200
+    await h.runtime.stop()  # no join first: stopping drains what was accepted
+    assert len(fake.calls_to("sendMessage", ZHANG)) == 3
+    assert (await h.post(zhang.message_update(text="/help"))).status_code == 503
+    await h.client.aclose()
+    h.channel.close()
+
+
+async def test_telegram_unreachable_at_start_does_not_stop_the_server(
+    fake: FakeBotApi, demo_org: Context, db: Database
+) -> None:
+    h = await start_harness(fake, demo_org, db, telegram_api_url="http://127.0.0.1:9/bot")
+    try:
+        response = await h.post(h.user(ZHANG).message_update(text="/help"))
+        assert response.status_code == 503  # Telegram keeps the update and retries
+        assert rows(db, t.inbox) == 0
+    finally:
+        await stop_harness(h)
