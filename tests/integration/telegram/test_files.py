@@ -50,7 +50,7 @@ async def test_a_30_mb_document_is_refused_before_get_file(linked: Harness) -> N
     assert keys == []  # answered by the adapter's refusal, never seen by the conversation
     assert linked.fake.calls_to("getFile") == [] and linked.fake.downloads == []
     reply = str(linked.fake.calls_to("sendMessage", ZHANG)[-1].get("text"))
-    assert "扫描件.pdf" in reply and "太大" in reply
+    assert "扫描件.pdf" in reply and "20 MB" in reply  # the size and the way round it
     link = re.search(r"https://hr\.example\.com/chat\?upload=(\S+)", reply)
     assert link is not None, reply
     assert Signer("tests-secret-key", UPLOAD_LINK_SALT).unsign(link.group(1), 15 * 60) == "E1001"
