@@ -54,6 +54,22 @@ def enum(cls: type[StrEnum], name: str) -> Enum:
     )
 
 
+def lease_columns() -> list[Column[object]]:
+    """Who holds a row and until when (core/persistence/leases.py): timers and the outbox."""
+    return [Column("lease_owner", String(64)), Column("lease_until", UTCDateTime)]
+
+
+def timer_columns() -> list[Column[object]]:
+    """A timer row (escalation step, reminder): due when, fired once, and leased meanwhile."""
+    return [
+        Column("due_at", UTCDateTime, nullable=False),
+        Column("state", enum(StepState, "step_state"), nullable=False),
+        Column("fired_at", UTCDateTime),
+        Column("note", Text),
+        *lease_columns(),
+    ]
+
+
 branches = Table(
     "branches",
     metadata,
@@ -226,12 +242,7 @@ escalation_steps = Table(
     Column("alert_id", ForeignKey("alerts.id"), nullable=False, index=True),
     Column("level", Integer, nullable=False),
     Column("kind", enum(StepKind, "step_kind"), nullable=False),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("state", enum(StepState, "step_state"), nullable=False),
-    Column("fired_at", UTCDateTime),
-    Column("note", Text),
-    Column("lease_owner", String(64)),
-    Column("lease_until", UTCDateTime),
+    *timer_columns(),
     Index("ix_escalation_steps_due", "state", "due_at"),
 )
 
@@ -252,8 +263,7 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("external_id", String(128)),
     Column("last_error", Text),
-    Column("lease_owner", String(64)),
-    Column("lease_until", UTCDateTime),
+    *lease_columns(),
     Column("subject_kind", String(32)),
     Column("subject_id", Integer),
     Column("replaces_id", Integer),
@@ -306,12 +316,7 @@ reminders = Table(
     Column("batch_id", ForeignKey("contribution_batches.id"), nullable=False),
     Column("kind", enum(ReminderKind, "reminder_kind"), nullable=False),
     Column("days_before", Integer, nullable=False),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("state", enum(StepState, "step_state"), nullable=False),
-    Column("fired_at", UTCDateTime),
-    Column("note", Text),
-    Column("lease_owner", String(64)),
-    Column("lease_until", UTCDateTime),
+    *timer_columns(),
     UniqueConstraint("batch_id", "kind", "days_before", name="uq_reminders_batch_kind_days"),
     Index("ix_reminders_due", "state", "due_at"),
 )
