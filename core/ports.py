@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -69,22 +69,87 @@ class DocumentStore(Protocol):
 
 
 @dataclass(frozen=True)
+class SubmissionLine:
+    employee_no: str
+    name: str
+    id_number: str | None
+    """Sent to the bureau, which needs it; never logged or shown whole."""
+    base: Decimal
+    employer_amount: Decimal
+    employee_amount: Decimal
+
+
+@dataclass(frozen=True)
+class BatchSubmission:
+    """A branch's month of contributions, filed with the social insurance bureau."""
+
+    idempotency_key: str
+    """The same for every attempt at filing one version of one batch: never filed twice."""
+    branch_code: str
+    period: str
+    """``YYYY-MM``."""
+    total: Decimal
+    lines: tuple[SubmissionLine, ...]
+
+
+@dataclass(frozen=True)
+class BatchPayment:
+    """Paying what the bureau assessed for a filed batch."""
+
+    idempotency_key: str
+    branch_code: str
+    period: str
+    amount: Decimal
+    bureau_reference: str
+
+
+@dataclass(frozen=True)
+class ClaimPayout:
+    """Reimbursing an approved claim to the employee."""
+
+    idempotency_key: str
+    claim_reference: str
+    employee_no: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class GatewayReceipt:
+    """What the far side answered when it accepted: its reference, and a receipt if it sent one."""
+
     reference: str
-    accepted: bool = True
+    paid_on: date | None = None
+    document: bytes | None = None
+    """A receipt (PDF) when the far side sends one; hrbot writes its own otherwise."""
     message: str = ""
 
 
+class GatewayError(Exception):
+    """The far side refused, or could not be reached after the configured retries.
+
+    ``retryable`` says whether trying the same request again later may succeed (timeouts,
+    5xx, 429) or not (the request was refused as it stands).
+    """
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class SocialInsuranceGateway(Protocol):
-    def submit_batch(self, branch_code: str, period: str, total: Decimal) -> GatewayReceipt: ...
+    def submit_batch(self, submission: BatchSubmission) -> GatewayReceipt:
+        """File the batch; raises ``GatewayError``. Repeating a key returns the first answer."""
+        ...
 
 
 class PaymentGateway(Protocol):
-    def pay_batch(self, branch_code: str, period: str, total: Decimal) -> GatewayReceipt: ...
+    def pay_batch(self, payment: BatchPayment) -> GatewayReceipt:
+        """Pay a filed batch; raises ``GatewayError``. A repeated key never pays twice."""
+        ...
 
-    def pay_claim(
-        self, claim_reference: str, employee_no: str, amount: Decimal
-    ) -> GatewayReceipt: ...
+    def pay_claim(self, payout: ClaimPayout) -> GatewayReceipt:
+        """Pay out a claim; raises ``GatewayError``. A repeated key never pays twice."""
+        ...
 
 
 class DeliveryFailed(Exception):

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from core.domain.contributions import DelayReason
 from core.domain.errors import PermissionDenied
 from core.domain.periods import Period
 from core.domain.statemachine import TransitionTable
@@ -34,6 +35,7 @@ BATCH_LIFECYCLE = TransitionTable[BatchState](
     initial=_BS.DRAFT,
     rows={
         (_BS.DRAFT, "verify"): _BS.HR_VERIFIED,
+        (_BS.DRAFT, "return"): _BS.RETURNED,
         (_BS.HR_VERIFIED, "request_approval"): _BS.FINANCE_PENDING,
         (_BS.HR_VERIFIED, "return"): _BS.RETURNED,
         (_BS.FINANCE_PENDING, "approve"): _BS.APPROVED,
@@ -47,6 +49,27 @@ BATCH_LIFECYCLE = TransitionTable[BatchState](
     },
     finals=frozenset({_BS.PAID}),
 )
+
+UNAPPROVED = frozenset({_BS.DRAFT, _BS.RETURNED, _BS.HR_VERIFIED, _BS.FINANCE_PENDING})
+"""States in which a rebuilt roster may replace the batch's lines (never once approved)."""
+
+
+class FailureCause(StrEnum):
+    """Where a submission or payment failed; the overdue alert names it as its cause."""
+
+    BUREAU_SYSTEM = "bureau_system"
+    BANK_FAILURE = "bank_failure"
+
+
+def stuck_cause(state: BatchState, failure: str | None = None) -> DelayReason:
+    """Why a batch that is not paid yet is late, read from where it is stuck."""
+    if state in (_BS.DRAFT, _BS.RETURNED):
+        return DelayReason.HR_VERIFICATION
+    if state in (_BS.HR_VERIFIED, _BS.FINANCE_PENDING):
+        return DelayReason.FINANCE_APPROVAL
+    if state is _BS.FAILED and failure == FailureCause.BANK_FAILURE:
+        return DelayReason.BANK_FAILURE
+    return DelayReason.BUREAU_SYSTEM
 
 
 @dataclass(eq=False)
@@ -65,19 +88,36 @@ class ContributionBatch:
     approved_by: int | None = None
     return_reason: str | None = None
     failure_cause: str | None = None
+    failure_message: str | None = None
     paid_date: date | None = None
+    joiners: int = 0
+    leavers: int = 0
+    transfers_in: int = 0
+    transfers_out: int = 0
+    bureau_reference: str | None = None
+    payment_reference: str | None = None
     id: int = field(init=False)
 
-    def move(self, event: str, actor_id: int | None = None) -> tuple[BatchState, BatchState]:
+    def check(self, event: str, actor_id: int | None = None) -> BatchState:
+        """The state ``event`` would lead to; raises as ``move`` would, changing nothing."""
         if event == "approve" and actor_id is not None and actor_id == self.verified_by:
             raise PermissionDenied("whoever verified a batch cannot approve it", rule="sod")
+        return BATCH_LIFECYCLE.apply(self.state, event)
+
+    def move(self, event: str, actor_id: int | None = None) -> tuple[BatchState, BatchState]:
         before = self.state
-        self.state = BATCH_LIFECYCLE.apply(before, event)
+        self.state = self.check(event, actor_id)
         if event == "verify":
             self.verified_by = actor_id
         elif event == "approve":
             self.approved_by = actor_id
+        elif event == "revise":
+            self.verified_by = self.approved_by = None
         return before, self.state
+
+    def idempotency_key(self, step: str) -> str:
+        """One key per batch version and step: a retried filing or payment is never doubled."""
+        return f"batch-{self.id}-v{self.version}-{step}"
 
     def set_totals(self, lines: list[BatchLine]) -> None:
         self.headcount = len(lines)
@@ -98,4 +138,6 @@ class BatchLine:
     base: Decimal
     employer_amount: Decimal
     employee_amount: Decimal
+    change: str | None = None
+    """``joiner`` (增员) or ``transfer_in`` (转入) in the person's first month on this roster."""
     id: int = field(init=False)

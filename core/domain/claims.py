@@ -104,6 +104,10 @@ class Claim:
     payout_reference: str | None = None
     id: int = field(init=False)
 
+    def check(self, event: str) -> ClaimState:
+        """The state ``event`` would lead to; raises ``IllegalTransition``, changing nothing."""
+        return CLAIM_LIFECYCLE.apply(self.state, event)
+
     def move(self, event: str) -> tuple[ClaimState, ClaimState]:
         """Apply ``event``; returns (from, to) so the caller can audit it."""
         before = self.state

@@ -30,6 +30,13 @@ class Locale(StrEnum):
     EN = "en"
 
 
+def employed_in(hire_date: date, leave_date: date | None, period: Period) -> bool:
+    """Employed at any time in the month: from the hire month to the leave month."""
+    if period < Period.of(hire_date):
+        return False
+    return leave_date is None or period <= Period.of(leave_date)
+
+
 @dataclass(eq=False)
 class Branch:
     code: str
@@ -69,9 +76,7 @@ class Employee:
 
     def employed_in(self, period: Period) -> bool:
         """Employed at any time in the month: from the hire month to the leave month."""
-        if period < Period.of(self.hire_date):
-            return False
-        return self.leave_date is None or period <= Period.of(self.leave_date)
+        return employed_in(self.hire_date, self.leave_date, period)
 
     def is_active(self, today: date) -> bool:
         return self.hire_date <= today and (self.leave_date is None or self.leave_date >= today)
@@ -83,4 +88,18 @@ class Responsibility:
 
     employee_id: int
     branch_id: int
+    id: int = field(init=False)
+
+
+@dataclass(eq=False)
+class Assignment:
+    """From ``start_date`` on, the employee belongs to ``branch_id`` (a hire or a transfer).
+
+    The roster reads this history to put each month on the branch that paid it; with no
+    history, the employee's current branch is used for every month.
+    """
+
+    employee_id: int
+    branch_id: int
+    start_date: date
     id: int = field(init=False)

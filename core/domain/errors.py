@@ -38,3 +38,9 @@ class DocumentRejected(DomainError):
 
 class ClaimIncomplete(DomainError):
     code = "error.claim_incomplete"
+
+
+class ConfirmationRequired(DomainError):
+    """A large amount: the same action must be confirmed a second time before it counts."""
+
+    code = "error.confirmation_required"

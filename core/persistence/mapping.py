@@ -16,10 +16,12 @@ from core.domain.budgets import Budget
 from core.domain.claims import Claim, ClaimDocument
 from core.domain.contributions import ContributionRecord
 from core.domain.conversations import ChatSession, Handoff, LinkCode
-from core.domain.directory import Branch, Department, Employee, Responsibility
+from core.domain.directory import Assignment, Branch, Department, Employee, Responsibility
 from core.domain.escalation import Alert, EscalationStep
 from core.domain.notifications import Notification
+from core.domain.records import RecordDocument
 from core.domain.reminders import Reminder
+from core.domain.settlement import SettlementJob
 from core.persistence import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -45,6 +47,9 @@ _MAPPINGS = (
     (Handoff, tables.handoffs),
     (LinkCode, tables.link_codes),
     (Budget, tables.budgets),
+    (Assignment, tables.assignments),
+    (RecordDocument, tables.record_documents),
+    (SettlementJob, tables.settlement_jobs),
 )
 
 

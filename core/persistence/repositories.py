@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,12 +16,21 @@ from core.domain.batches import BatchLine, BatchState, ContributionBatch
 from core.domain.claims import Claim, ClaimDocument, ClaimState
 from core.domain.contributions import ContributionRecord
 from core.domain.conversations import ChatSession, Handoff, HandoffState, LinkCode
-from core.domain.directory import Branch, Department, Employee, Responsibility, Role
+from core.domain.directory import (
+    Assignment,
+    Branch,
+    Department,
+    Employee,
+    Responsibility,
+    Role,
+)
 from core.domain.errors import NotFound
 from core.domain.escalation import Alert, AlertState, EscalationPolicy, EscalationStep, StepState
 from core.domain.notifications import DeliveryState, Notification
 from core.domain.periods import Period
+from core.domain.records import RecordDocument, RecordKind
 from core.domain.reminders import Reminder
+from core.domain.settlement import JobKind, JobState, SettlementJob
 from core.persistence import tables as t
 from core.persistence.leases import claim_due, hold, release
 
@@ -57,6 +67,11 @@ class DirectoryRepository(_Repository):
         if found is None:
             raise NotFound(f"no employee {employee_id}", kind="employee")
         return found
+
+    def employees(self, ids: Iterable[int]) -> dict[int, Employee]:
+        """Many employees in one query, by id."""
+        query = select(Employee).where(t.employees.c.id.in_(list(ids)))
+        return {e.id: e for e in self.session.scalars(query)}
 
     def employee_by_no(self, employee_no: str) -> Employee | None:
         query = select(Employee).where(t.employees.c.employee_no == employee_no)
@@ -101,6 +116,14 @@ class DirectoryRepository(_Repository):
             t.employees.c.role == role, t.employees.c.leave_date.is_(None)
         )
         return self.session.scalars(query.order_by(t.employees.c.employee_no)).all()
+
+    def record_move(self, employee_id: int, branch_id: int, start: date) -> None:
+        """Note that the employee belongs to ``branch_id`` from ``start`` (a hire or transfer)."""
+        self.session.add(Assignment(employee_id=employee_id, branch_id=branch_id, start_date=start))
+
+    def moves_of(self, employee_id: int) -> Sequence[Assignment]:
+        query = select(Assignment).where(t.assignments.c.employee_id == employee_id)
+        return self.session.scalars(query.order_by(t.assignments.c.start_date)).all()
 
     def assign(self, employee: Employee, branch: Branch) -> None:
         self.session.add(Responsibility(employee_id=employee.id, branch_id=branch.id))
@@ -156,6 +179,54 @@ class BatchRepository(_Repository):
         """The latest version of every batch not yet paid (the ones with deadlines to watch)."""
         query = select(ContributionBatch).where(t.batches.c.state != BatchState.PAID)
         return self.session.scalars(query.order_by(t.batches.c.due_date, t.batches.c.id)).all()
+
+    def of_period(self, period: Period) -> dict[int, ContributionBatch]:
+        """The latest batch of each branch for ``period``, by branch id."""
+        query = select(ContributionBatch).where(t.batches.c.period == period)
+        found: dict[int, ContributionBatch] = {}
+        for batch in self.session.scalars(query.order_by(t.batches.c.version)):
+            found[batch.branch_id] = batch
+        return found
+
+    def employee_ids(self, batch_id: int) -> list[int]:
+        query = select(t.batch_lines.c.employee_id).where(t.batch_lines.c.batch_id == batch_id)
+        return list(self.session.scalars(query.order_by(t.batch_lines.c.id)))
+
+    def lines_outside(
+        self, batch_id: int, low: Decimal | None, high: Decimal | None
+    ) -> Sequence[str]:
+        """Names of people whose base is outside the configured bounds."""
+        lines = t.batch_lines
+        outside = []
+        if low is not None:
+            outside.append(lines.c.base < low)
+        if high is not None:
+            outside.append(lines.c.base > high)
+        if not outside:
+            return []
+        query = (
+            select(t.employees.c.name)
+            .join(lines, lines.c.employee_id == t.employees.c.id)
+            .where(lines.c.batch_id == batch_id, or_(*outside))
+            .order_by(t.employees.c.employee_no)
+        )
+        return self.session.scalars(query).all()
+
+    def without_id_number(self, batch_id: int) -> Sequence[str]:
+        lines = t.batch_lines
+        query = (
+            select(t.employees.c.name)
+            .join(lines, lines.c.employee_id == t.employees.c.id)
+            .where(lines.c.batch_id == batch_id, t.employees.c.id_number.is_(None))
+            .order_by(t.employees.c.employee_no)
+        )
+        return self.session.scalars(query).all()
+
+    def budget(self, branch_id: int, period: Period) -> Decimal | None:
+        query = select(t.budgets.c.amount).where(
+            t.budgets.c.branch_id == branch_id, t.budgets.c.period == period
+        )
+        return self.session.scalar(query)
 
     def lines(self, batch_id: int) -> Sequence[BatchLine]:
         query = select(BatchLine).where(t.batch_lines.c.batch_id == batch_id)
@@ -456,3 +527,91 @@ class InboxRepository(_Repository):
             .where(t.inbox.c.platform == platform, t.inbox.c.event_id == event_id)
             .values(processed=True)
         )
+
+
+class RecordRepository(_Repository):
+    """Documents filed in employees' records (receipts, vouchers)."""
+
+    def file_for(self, employee_ids: Sequence[int], document: RecordDocument) -> int:
+        """File one stored document in many records at once (a receipt covers a whole batch)."""
+        if not employee_ids:
+            return 0
+        row = {
+            "kind": document.kind,
+            "filename": document.filename,
+            "content_type": document.content_type,
+            "size": document.size,
+            "sha256": document.sha256,
+            "storage_key": document.storage_key,
+            "filed_at": document.filed_at,
+            "period": document.period,
+            "batch_id": document.batch_id,
+            "claim_id": document.claim_id,
+        }
+        self.session.execute(
+            t.record_documents.insert(), [row | {"employee_id": e} for e in employee_ids]
+        )
+        return len(employee_ids)
+
+    def get(self, document_id: int) -> RecordDocument:
+        found = self.session.get(RecordDocument, document_id)
+        if found is None:
+            raise NotFound(f"no document {document_id}", kind="document")
+        return found
+
+    def of_employee(
+        self, employee_id: int, kind: RecordKind | None = None
+    ) -> Sequence[RecordDocument]:
+        query = select(RecordDocument).where(t.record_documents.c.employee_id == employee_id)
+        if kind is not None:
+            query = query.where(t.record_documents.c.kind == kind)
+        return self.session.scalars(query.order_by(t.record_documents.c.id)).all()
+
+    def of_batch(self, batch_id: int) -> Sequence[RecordDocument]:
+        query = select(RecordDocument).where(t.record_documents.c.batch_id == batch_id)
+        return self.session.scalars(query.order_by(t.record_documents.c.id)).all()
+
+
+class SettlementRepository(_Repository):
+    """Queued calls to the bureau and the bank, leased like the outbox."""
+
+    def get(self, job_id: int) -> SettlementJob:
+        found = self.session.get(SettlementJob, job_id)
+        if found is None:
+            raise NotFound(f"no settlement job {job_id}", kind="job")
+        return found
+
+    def by_key(self, idempotency_key: str) -> SettlementJob | None:
+        query = select(SettlementJob).where(t.settlement_jobs.c.idempotency_key == idempotency_key)
+        return self.session.scalars(query).first()
+
+    def queue(self, kind: JobKind, subject_id: int, key: str, now: datetime) -> SettlementJob:
+        """Queue the job, or put the one with the same key back in the queue: a retry repeats
+        the same idempotency key, so the far side answers with its first receipt instead of
+        acting twice."""
+        job = self.by_key(key)
+        if job is None:
+            job = SettlementJob(
+                kind=kind, subject_id=subject_id, idempotency_key=key, created_at=now
+            )
+            self.session.add(job)
+        elif job.state is not JobState.PENDING:
+            job.state, job.lease_owner, job.lease_until = JobState.PENDING, None, None
+        return job
+
+    def for_subject(self, kind: JobKind, subject_id: int) -> Sequence[SettlementJob]:
+        query = select(SettlementJob).where(
+            t.settlement_jobs.c.kind == kind, t.settlement_jobs.c.subject_id == subject_id
+        )
+        return self.session.scalars(query.order_by(t.settlement_jobs.c.id)).all()
+
+    def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int = 20) -> list[int]:
+        table = t.settlement_jobs
+        due = table.c.state == JobState.PENDING
+        return claim_due(self.session, table, due, [table.c.id], owner, now, lease, limit)
+
+    def hold(self, job_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        return hold(self.session, t.settlement_jobs, job_id, owner, now, lease)
+
+    def release(self, job_ids: list[int], owner: str) -> None:
+        release(self.session, t.settlement_jobs, job_ids, owner)

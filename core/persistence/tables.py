@@ -26,7 +26,9 @@ from core.domain.conversations import HandoffState
 from core.domain.directory import Locale, Role
 from core.domain.escalation import AlertState, StepKind, StepState, SubjectKind
 from core.domain.notifications import ChannelKind, DeliveryState
+from core.domain.records import RecordKind
 from core.domain.reminders import ReminderKind
+from core.domain.settlement import JobKind, JobState
 from core.persistence.types import JSONText, Money, PeriodType, UTCDateTime
 
 metadata = MetaData(
@@ -154,6 +156,13 @@ batches = Table(
     Column("return_reason", Text),
     Column("failure_cause", Text),
     Column("paid_date", Date),
+    Column("failure_message", Text),
+    Column("joiners", Integer, nullable=False, default=0, server_default="0"),
+    Column("leavers", Integer, nullable=False, default=0, server_default="0"),
+    Column("transfers_in", Integer, nullable=False, default=0, server_default="0"),
+    Column("transfers_out", Integer, nullable=False, default=0, server_default="0"),
+    Column("bureau_reference", String(64)),
+    Column("payment_reference", String(64)),
     UniqueConstraint("branch_id", "period", "version", name="uq_batches_branch_period_version"),
 )
 
@@ -167,6 +176,7 @@ batch_lines = Table(
     Column("base", MONEY, nullable=False),
     Column("employer_amount", MONEY, nullable=False),
     Column("employee_amount", MONEY, nullable=False),
+    Column("change", String(16)),
 )
 
 claims = Table(
@@ -374,4 +384,49 @@ web_messages = Table(
     Column("replaces_id", Integer),
     # The web chat's event stream asks "this person's messages after id N" every second or so.
     Index("ix_web_messages_employee", "employee_id", "id"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("start_date", Date, nullable=False),
+    UniqueConstraint("employee_id", "start_date", name="uq_assignments_employee_start"),
+)
+
+record_documents = Table(
+    "record_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("kind", enum(RecordKind, "record_kind"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(255), nullable=False),
+    Column("filed_at", UTCDateTime, nullable=False),
+    Column("period", PeriodType),
+    Column("batch_id", ForeignKey("contribution_batches.id")),
+    Column("claim_id", ForeignKey("claims.id")),
+    Index("ix_record_documents_employee", "employee_id", "id"),
+)
+
+settlement_jobs = Table(
+    "settlement_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", enum(JobKind, "job_kind"), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("idempotency_key", String(120), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("state", enum(JobState, "job_state"), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("reference", String(64)),
+    Column("last_error", Text),
+    Column("finished_at", UTCDateTime),
+    *lease_columns(),
+    Index("ix_settlement_jobs_due", "state", "id"),
 )

@@ -20,8 +20,11 @@ from core.persistence.repositories import (
     DirectoryRepository,
     InboxRepository,
     OutboxRepository,
+    RecordRepository,
     ReminderRepository,
+    SettlementRepository,
 )
+from core.persistence.rosters import RosterStore
 from core.persistence.web_messages import WebMessageRepository
 
 
@@ -44,6 +47,9 @@ class UnitOfWork:
         self.chats = ChatRepository(self.session)
         self.web_messages = WebMessageRepository(self.session)
         self.inbox = InboxRepository(self.session)
+        self.records = RecordRepository(self.session)
+        self.settlement = SettlementRepository(self.session)
+        self.rosters = RosterStore(self.session)
         return self
 
     def __exit__(

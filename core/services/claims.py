@@ -26,6 +26,8 @@ from core.domain.documents import check_upload, display_name
 from core.domain.errors import ClaimIncomplete, DocumentRejected, InvalidValue, PermissionDenied
 from core.domain.escalation import SubjectKind
 from core.domain.notifications import Button, ChannelKind
+from core.domain.records import RecordDocument, RecordKind
+from core.domain.settlement import JobKind
 from core.services.alerts import close_alerts_for, open_alert
 from core.services.cards import close_cards
 from core.services.common import audit, notify
@@ -286,52 +288,93 @@ def withdraw_claim(ctx: Context, claim_id: int, actor_id: int, channel: str | No
 def record_payout(
     ctx: Context, claim_id: int, actor_id: int, reference: str, channel: str | None = None
 ) -> Claim:
-    """The money has left: mark paid, file the voucher, tell the employee (chat and SMS)."""
+    """Finance says the money has left (manual settlement)."""
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = uow.directory.employee(actor_id)
         _require_reviewer(uow, actor, claim)
-        now = ctx.now()
-        moved = claim.move("pay")
-        claim.paid_at, claim.payout_reference = now, reference.strip() or None
-        employee = uow.directory.employee(claim.employee_id)
-        content = voucher_pdf(claim, employee, ctx.rules.timezone)
-        key = f"claims/{claim.id}/voucher-{secrets.token_hex(8)}.pdf"
-        ctx.documents.put(key, content)
-        uow.claims.add(
-            ClaimDocument(
-                claim_id=claim.id,
-                kind=DocumentKind.VOUCHER,
-                filename=f"voucher-{claim.reference}.pdf",
-                content_type="application/pdf",
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                storage_key=key,
-                uploaded_at=now,
-            )
-        )
-        audit(
-            uow,
-            now,
-            "claim.pay",
-            ("claim", claim.id),
-            actor,
-            moved,
-            channel,
-            reference=claim.payout_reference,
-        )
-        notify(
-            ctx,
-            uow,
-            employee,
-            "claim.paid",
-            {"claim": claim.reference, "amount": str(claim.amount), "reference": reference},
-            f"claim:{claim.id}:paid",
-            channels=(ChannelKind.CHAT, ChannelKind.SMS),
-            buttons=[Button("claim.voucher", "button.download_voucher", {"claim_id": claim.id})],
-        )
+        pay_out(ctx, uow, claim, actor, reference, channel)
         uow.commit()
         return claim
+
+
+def retry_payout(ctx: Context, claim_id: int, actor_id: int, channel: str | None = None) -> Claim:
+    """Queue a failed payout again, with the same idempotency key (never paid twice)."""
+    with ctx.uow() as uow:
+        claim = uow.claims.get(claim_id)
+        actor = uow.directory.employee(actor_id)
+        _require_reviewer(uow, actor, claim)
+        claim.check("pay")
+        if ctx.rules.settlement != "gateway":
+            raise InvalidValue("payouts are recorded by hand here", field="settlement")
+        uow.settlement.queue(JobKind.CLAIM_PAY, claim.id, f"claim-{claim.id}-pay", ctx.now())
+        audit(uow, ctx.now(), "claim.retry_payout", ("claim", claim.id), actor, channel=channel)
+        uow.commit()
+        return claim
+
+
+def pay_out(
+    ctx: Context,
+    uow: UnitOfWork,
+    claim: Claim,
+    actor: Employee | None,
+    reference: str,
+    channel: str | None,
+) -> None:
+    """The money has left: mark paid, file the voucher in the claim and the employee's record,
+    tell the employee (chat and SMS)."""
+    now = ctx.now()
+    moved = claim.move("pay")
+    claim.paid_at, claim.payout_reference = now, reference.strip()[:64] or None
+    employee = uow.directory.employee(claim.employee_id)
+    content = voucher_pdf(claim, employee, ctx.rules.timezone)
+    key = f"claims/{claim.id}/voucher-{secrets.token_hex(8)}.pdf"
+    ctx.documents.put(key, content)
+    voucher = ClaimDocument(
+        claim_id=claim.id,
+        kind=DocumentKind.VOUCHER,
+        filename=f"voucher-{claim.reference}.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        storage_key=key,
+        uploaded_at=now,
+    )
+    uow.claims.add(voucher)
+    uow.records.file_for(
+        [employee.id],
+        RecordDocument(
+            employee_id=employee.id,
+            kind=RecordKind.CLAIM_VOUCHER,
+            filename=voucher.filename,
+            content_type=voucher.content_type,
+            size=voucher.size,
+            sha256=voucher.sha256,
+            storage_key=key,
+            filed_at=now,
+            claim_id=claim.id,
+        ),
+    )
+    audit(
+        uow,
+        now,
+        "claim.pay",
+        ("claim", claim.id),
+        actor,
+        moved,
+        channel,
+        reference=claim.payout_reference,
+    )
+    notify(
+        ctx,
+        uow,
+        employee,
+        "claim.paid",
+        {"claim": claim.reference, "amount": str(claim.amount), "reference": reference},
+        f"claim:{claim.id}:paid",
+        channels=(ChannelKind.CHAT, ChannelKind.SMS),
+        buttons=[Button("claim.voucher", "button.download_voucher", {"claim_id": claim.id})],
+    )
 
 
 def read_document(
@@ -409,6 +452,8 @@ def _decide(
             {"claim": claim.reference, "reason": reason, "amount": str(amount) if amount else None},
             f"claim:{claim.id}:{event}:{now.isoformat()}",
         )
+        if event == "approve" and ctx.rules.settlement == "gateway":
+            uow.settlement.queue(JobKind.CLAIM_PAY, claim.id, f"claim-{claim.id}-pay", now)
         uow.commit()
         return claim
 

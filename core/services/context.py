@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from core.domain.contributions import (
 from core.domain.documents import MAX_IMAGE_PIXELS, MAX_UPLOAD_BYTES
 from core.domain.escalation import EscalationPolicy, default_policy
 from core.domain.notifications import ChannelKind
+from core.domain.roster import Rates
 from core.ports import Clock, DocumentStore
 
 if TYPE_CHECKING:
@@ -42,6 +44,15 @@ class Rules:
     """Days before a batch's due date when HR and finance are reminded."""
     lease: timedelta = timedelta(minutes=2)
     """How long a worker holds a claimed timer or notification before others may take it."""
+    rates: Rates = field(default_factory=Rates)
+    """Contribution rates and the base bounds HR is warned about when checking a roster."""
+    roster_day: int = 1
+    """Day of the month on which the worker builds the month's rosters."""
+    confirm_above: Decimal | None = None
+    """Approving a batch above this total asks finance to confirm a second time."""
+    settlement: str = "manual"
+    """``manual``: people file and pay, then mark the batch paid; ``gateway``: hrbot files and
+    pays through the bureau and bank gateways after approval."""
 
 
 @dataclass

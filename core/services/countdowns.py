@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.domain.batches import BatchState
+from core.domain.batches import BatchState, stuck_cause
 from core.domain.directory import Role
 from core.domain.escalation import StepState, SubjectKind
 from core.domain.reminders import Reminder, ReminderKind, countdown
@@ -84,16 +84,28 @@ def _fire(ctx: Context, uow: UnitOfWork, reminder: Reminder) -> str:
         return "cancelled"
     reminder.state = StepState.FIRED
     if reminder.kind is ReminderKind.DEADLINE_PASSED:
-        records = uow.contributions.for_branch(batch.branch_id, batch.period)
-        causes = [r.delay_reason for r in records if r.delay_reason is not None]
+        cause = stuck_cause(batch.state, batch.failure_cause)
+        # The months of everyone on the batch are now overdue for this reason: their status
+        # and any claim held because of it say why, and who can fix it.
+        lines = uow.batches.lines(batch.id)
+        for record in uow.contributions.by_ids(line.contribution_id for line in lines):
+            if record.paid_date is None and record.delay_reason is None:
+                record.delay_reason = cause
         open_alert(
             ctx,
             uow,
             (SubjectKind.CONTRIBUTION_BATCH, batch.id),
             batch.branch_id,
-            suspected_cause=causes[0] if causes else None,
+            suspected_cause=cause,
         )
-        audit(uow, now, "batch.overdue", ("batch", batch.id), state=str(batch.state))
+        audit(
+            uow,
+            now,
+            "batch.overdue",
+            ("batch", batch.id),
+            state=str(batch.state),
+            cause=str(cause),
+        )
         return "alerted"
     params = batch_params(uow, batch) | {"days": reminder.days_before}
     people = [

@@ -33,7 +33,27 @@ def _pdf_text(text: str) -> str:
 
 
 def voucher_pdf(claim: Claim, employee: Employee, tz: ZoneInfo) -> bytes:
-    lines = voucher_lines(claim, employee, tz)
+    return text_pdf(voucher_lines(claim, employee, tz))
+
+
+def receipt_lines(
+    branch: str, period: str, headcount: int, total: str, paid_on: str, reference: str
+) -> list[str]:
+    """hrbot's own record of a batch payment, filed when the payer sent no receipt."""
+    return [
+        "hrbot - Social insurance contribution receipt",
+        "",
+        f"Branch: {branch}",
+        f"Period: {period}",
+        f"Employees: {headcount}",
+        f"Total paid: CNY {total}",
+        f"Paid on: {paid_on}",
+        f"Payment reference: {reference or '-'}",
+    ]
+
+
+def text_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF of ASCII lines."""
     text = "BT /F1 12 Tf 16 TL 72 770 Td " + " ".join(f"({_pdf_text(x)}) '" for x in lines) + " ET"
     stream = text.encode("ascii")
     objects = [

@@ -1,0 +1,318 @@
+"""Building the month's roster: one batch per branch, from the directory, sent to HR to check.
+
+Rebuilding replaces an unapproved batch (a new version, back to draft, HR checks again); an
+approved batch is never changed: a difference is reported and audited instead. Every employed
+person-month ends on exactly one branch's batch: a person moved to another branch is taken off
+the old branch's unapproved batch in the same transaction, and kept where an approved batch
+already holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from core.domain.batches import UNAPPROVED, BatchLine, BatchState, ContributionBatch
+from core.domain.directory import HR_ROLES, Branch, Employee, Role
+from core.domain.errors import NotFound
+from core.domain.periods import Period
+from core.domain.roster import LineChange, Roster, build_rosters, same_lines
+from core.services.cards import close_cards
+from core.services.common import audit, notify
+from core.services.context import Context
+from core.services.review import hr_card_buttons, hr_card_params
+from core.services.scope import require_scope
+
+if TYPE_CHECKING:
+    from core.persistence.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RosterOutcome:
+    branch_code: str
+    action: str
+    """``created``, ``replaced``, ``unchanged`` or ``kept`` (approved: never changed)."""
+    batch_id: int | None
+    headcount: int
+    total: Decimal
+    joiners: int = 0
+    leavers: int = 0
+    transfers_in: int = 0
+    transfers_out: int = 0
+    differences: int = 0
+    """For a kept batch: how many lines the directory would now change."""
+
+
+def build_roster(
+    ctx: Context,
+    period: Period,
+    branch_codes: Sequence[str] | None = None,
+    actor_id: int | None = None,
+    channel: str | None = None,
+    only_missing: bool = False,
+) -> list[RosterOutcome]:
+    """Build ``period``'s batches for the named branches (all when None) in one transaction.
+
+    ``only_missing`` builds only branches with no batch yet (the scheduled monthly run).
+    """
+    with ctx.uow() as uow:
+        actor = uow.directory.employee(actor_id) if actor_id is not None else None
+        branches = _branches(uow, branch_codes)
+        if actor is not None:
+            for branch in branches:
+                require_scope(uow, actor, branch.id, *HR_ROLES)
+        existing = uow.batches.of_period(period)
+        if only_missing:
+            branches = [b for b in branches if b.id not in existing]
+        rosters = build_rosters(period, uow.rosters.placements(period), ctx.rules.rates)
+        holders = uow.rosters.holders(period)
+        wanted = {b.id for b in branches}
+        by_id = {batch.id: batch for batch in existing.values()}
+        # A person moving onto a branch being built leaves the old branch's batch in the same
+        # transaction, so nobody is ever on two rosters of one month.
+        for roster in [rosters[b] for b in list(wanted) if b in rosters]:
+            for line in roster.lines:
+                held = by_id.get(holders.get(line.employee_id, -1))
+                moved = held is not None and held.branch_id != roster.branch_id
+                if moved and held is not None and held.state in UNAPPROVED:
+                    wanted.add(held.branch_id)
+        everyone = {b.id: b for b in uow.directory.branches()}
+        outcomes = [
+            _build_one(ctx, uow, everyone[branch_id], period, rosters, existing, holders, actor)
+            for branch_id in sorted(wanted, key=lambda b: everyone[b].code)
+        ]
+        audit(
+            uow,
+            ctx.now(),
+            "roster.build",
+            ("roster", period.year * 100 + period.month),
+            actor,
+            channel=channel,
+            period=str(period),
+            outcomes={o.branch_code: o.action for o in outcomes},
+        )
+        uow.commit()
+        return outcomes
+
+
+def _branches(uow: UnitOfWork, codes: Sequence[str] | None) -> list[Branch]:
+    if codes is None:
+        return list(uow.directory.branches())
+    found = []
+    for code in codes:
+        branch = uow.directory.branch_by_code(code.strip())
+        if branch is None:
+            raise NotFound(f"no branch with code {code!r}", kind="branch", code=code)
+        found.append(branch)
+    return found
+
+
+def _build_one(
+    ctx: Context,
+    uow: UnitOfWork,
+    branch: Branch,
+    period: Period,
+    rosters: dict[int, Roster],
+    existing: dict[int, ContributionBatch],
+    holders: dict[int, int],
+    actor: Employee | None,
+) -> RosterOutcome:
+    roster = rosters.get(branch.id) or Roster(branch.id, period, ())
+    batch = existing.get(branch.id)
+    if batch is not None and batch.state not in UNAPPROVED:
+        return _kept(ctx, uow, branch, batch, roster)
+    approved_elsewhere = {
+        b.id for b in existing.values() if b.branch_id != branch.id and b.state not in UNAPPROVED
+    }
+    lines = tuple(x for x in roster.lines if holders.get(x.employee_id) not in approved_elsewhere)
+    roster = replace(roster, lines=lines)
+    if batch is None and not lines:
+        return RosterOutcome(branch.code, "empty", None, 0, Decimal("0"))
+    due_date = period.day(branch.due_day)
+    record_ids = _ensure_records(uow, period, due_date, roster)
+    if batch is not None and _unchanged(uow, batch, roster, due_date):
+        return _outcome(branch, "unchanged", batch)
+    action = "created" if batch is None else "replaced"
+    if batch is None:
+        batch = ContributionBatch(
+            branch_id=branch.id, period=period, due_date=due_date, created_at=ctx.now()
+        )
+        uow.batches.add(batch)
+        uow.flush()
+    else:
+        _restart(ctx, uow, batch, actor)
+    old_people = set(uow.batches.employee_ids(batch.id))
+    uow.rosters.replace_lines(batch.id, roster.lines, record_ids)
+    _drop_orphans(uow, period, old_people - {line.employee_id for line in roster.lines}, rosters)
+    _set_figures(batch, roster, due_date)
+    audit(
+        uow,
+        ctx.now(),
+        f"batch.{action}",
+        ("batch", batch.id),
+        actor,
+        (None, batch.state) if action == "created" else None,
+        version=batch.version,
+        headcount=batch.headcount,
+        total=str(batch.total),
+    )
+    uow.flush()
+    _send_to_hr(ctx, uow, batch)
+    return _outcome(branch, action, batch)
+
+
+def _ensure_records(
+    uow: UnitOfWork, period: Period, due_date: date, roster: Roster
+) -> dict[int, int]:
+    """A contribution record for every line (added, or updated while unpaid); ids by person."""
+    stored = uow.rosters.records(period)
+    new, changed = [], []
+    for line in roster.lines:
+        record = stored.get(line.employee_id)
+        if record is None:
+            new.append(line)
+        elif not record.paid and (
+            (record.base, record.employer_amount, record.employee_amount, record.due_date)
+            != (line.base, line.employer_amount, line.employee_amount, due_date)
+        ):
+            changed.append((record.id, line, due_date))
+    uow.rosters.add_records(period, {line.employee_id: due_date for line in new}, new)
+    uow.rosters.update_records(changed)
+    if new:
+        stored = uow.rosters.records(period)
+    return {line.employee_id: stored[line.employee_id].id for line in roster.lines}
+
+
+def _unchanged(uow: UnitOfWork, batch: ContributionBatch, roster: Roster, due_date: date) -> bool:
+    stored = uow.rosters.line_keys([batch.id])[batch.id]
+    return same_lines(roster, stored) and batch.due_date == due_date
+
+
+def _restart(
+    ctx: Context, uow: UnitOfWork, batch: ContributionBatch, actor: Employee | None
+) -> None:
+    """The lines change: a new version that HR must check again (finance's card is void)."""
+    batch.version += 1
+    before = batch.state
+    if before is not BatchState.DRAFT:
+        if before is not BatchState.RETURNED:
+            batch.move("return")
+        batch.move("revise")
+        audit(uow, ctx.now(), "batch.revise", ("batch", batch.id), actor, (before, batch.state))
+        close_cards(ctx, uow, ("batch", batch.id), "replaced", actor)
+
+
+def _drop_orphans(
+    uow: UnitOfWork, period: Period, people: set[int], rosters: dict[int, Roster]
+) -> None:
+    """Unpaid records of people no longer employed in the month at all (a corrected hire or
+    leave date) go; those who moved branch keep theirs, now on the other batch."""
+    if not people:
+        return
+    on_a_roster = {line.employee_id for r in rosters.values() for line in r.lines}
+    stored = uow.rosters.records(period)
+    gone = [stored[p].id for p in people - on_a_roster if p in stored]
+    uow.rosters.delete_unpaid_records(gone)
+
+
+def _set_figures(batch: ContributionBatch, roster: Roster, due_date: date) -> None:
+    lines = roster.lines
+    batch.due_date = due_date
+    batch.headcount = len(lines)
+    batch.total_base = sum((line.base for line in lines), Decimal("0"))
+    batch.total_employer = sum((line.employer_amount for line in lines), Decimal("0"))
+    batch.total_employee = sum((line.employee_amount for line in lines), Decimal("0"))
+    batch.joiners = roster.count(LineChange.JOINER)
+    batch.transfers_in = roster.count(LineChange.TRANSFER_IN)
+    batch.leavers = roster.leavers
+    batch.transfers_out = roster.transfers_out
+
+
+def _kept(
+    ctx: Context, uow: UnitOfWork, branch: Branch, batch: ContributionBatch, roster: Roster
+) -> RosterOutcome:
+    """An approved batch stays as it is; say how far the directory has moved from it."""
+    stored = {key[0]: key for key in uow.rosters.line_keys([batch.id])[batch.id]}
+    wanted = {
+        line.employee_id: (line.employee_id, line.base, line.employer_amount, line.employee_amount)
+        for line in roster.lines
+    }
+    differences = sum(1 for p in stored.keys() | wanted.keys() if stored.get(p) != wanted.get(p))
+    if differences:
+        audit(
+            uow,
+            ctx.now(),
+            "batch.differs",
+            ("batch", batch.id),
+            state=str(batch.state),
+            differences=differences,
+        )
+    outcome = _outcome(branch, "kept", batch)
+    return replace(outcome, differences=differences)
+
+
+def _outcome(branch: Branch, action: str, batch: ContributionBatch) -> RosterOutcome:
+    return RosterOutcome(
+        branch.code,
+        action,
+        batch.id,
+        batch.headcount,
+        batch.total,
+        batch.joiners,
+        batch.leavers,
+        batch.transfers_in,
+        batch.transfers_out,
+    )
+
+
+def _send_to_hr(ctx: Context, uow: UnitOfWork, batch: ContributionBatch) -> None:
+    params = hr_card_params(ctx, uow, batch)
+    for person in uow.directory.responsible(batch.branch_id, Role.HR):
+        notify(
+            ctx,
+            uow,
+            person,
+            "batch.check_requested",
+            params,
+            f"batch:{batch.id}:v{batch.version}:check",
+            buttons=hr_card_buttons(batch),
+            subject=("batch", batch.id),
+        )
+
+
+def roster_lines(ctx: Context, batch_id: int) -> list[BatchLine]:
+    """A batch's lines (for the dashboard and tests)."""
+    with ctx.uow() as uow:
+        return list(uow.batches.lines(batch_id))
+
+
+def describe(outcome: RosterOutcome) -> dict[str, Any]:
+    return {
+        "branch": outcome.branch_code,
+        "action": outcome.action,
+        "batch_id": outcome.batch_id,
+        "headcount": outcome.headcount,
+        "total": str(outcome.total),
+        "joiners": outcome.joiners,
+        "leavers": outcome.leavers,
+        "transfers_in": outcome.transfers_in,
+        "transfers_out": outcome.transfers_out,
+        "differences": outcome.differences,
+    }
+
+
+def scheduled_rosters(ctx: Context) -> list[RosterOutcome]:
+    """The monthly run: from ``roster_day`` on, build this month's batch for every branch that
+    has none yet (the worker calls this every round; it does nothing once all exist)."""
+    today = ctx.today()
+    if today.day < ctx.rules.roster_day:
+        return []
+    period = Period.of(today)
+    with ctx.uow() as uow:
+        have = uow.batches.of_period(period)
+        if all(branch.id in have for branch in uow.directory.branches()):
+            return []
+    return build_roster(ctx, period, only_missing=True)
