@@ -156,7 +156,7 @@ class RosterStore:
             .join(b, b.c.id == lines.c.batch_id)
             .where(b.c.period == period)
         )
-        return dict(self.session.execute(query).tuples().all())
+        return {int(employee): int(batch) for employee, batch in self.session.execute(query)}
 
     def replace_lines(
         self, batch_id: int, lines: Sequence[RosterLine], record_ids: dict[int, int]
