@@ -131,7 +131,10 @@ class _HttpGateway:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -151,6 +154,7 @@ class _HttpGateway:
                 self._sleep(self._wait(attempt - 1, last.retry_after))
             outcome = self._attempt(path, key, body, headers, hidden, attempt)
             if isinstance(outcome, GatewayReceipt):
+                logger.info("POST %s attempt %d key %s accepted", path, attempt, key)
                 return outcome
             last = outcome
         raise GatewayError(
@@ -199,17 +203,13 @@ class _HttpGateway:
         except ValueError:
             answer = None
         reference = answer.get("reference") if isinstance(answer, dict) else None
-        if not isinstance(reference, str | int) or not str(reference).strip():
-            logger.warning("POST %s key %s answered %d without a reference", path, key, 200)
-            raise GatewayError(
-                f"{self.name} answered {response.status_code} without a reference",
-                retryable=True,
-            )
-        assert isinstance(answer, dict)
-        logger.info("POST %s key %s accepted: %s", path, key, reference)
+        if not isinstance(answer, dict) or not isinstance(reference, str) or not reference.strip():
+            status = response.status_code
+            logger.warning("POST %s key %s answered %d without a reference", path, key, status)
+            raise GatewayError(f"{self.name} answered {status} without a reference", retryable=True)
         message = answer.get("message")
         return GatewayReceipt(
-            reference=str(reference).strip(),
+            reference=reference.strip(),
             paid_on=_paid_on(answer.get("paid_on"), key),
             document=_document(answer.get("receipt_pdf"), key),
             message=scrub(message, secrets) if isinstance(message, str) else "",

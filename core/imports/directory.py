@@ -10,6 +10,7 @@ cell in a column the file has clears it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from core.imports.columns import EMPLOYEES
@@ -96,7 +97,11 @@ class Directory:
     # -- writing -------------------------------------------------------------------------------
 
     def write(
-        self, planned: list[Planned], present: frozenset[str], branch_names: dict[str, str]
+        self,
+        planned: list[Planned],
+        present: frozenset[str],
+        branch_names: dict[str, str],
+        today: date,
     ) -> None:
         self._write_branches(branch_names)
         self._write_departments(self.new_departments(planned))
@@ -110,10 +115,47 @@ class Directory:
             "employees",
             [{"id": self.ids[f["employee_no"]]} | self._record(f, own, present) for f in updates],
         )
+        self._write_transfers(updates, today)
         created = [final for action, final in changed if action is Action.CREATE]
         self.store.insert("employees", [self._record(f, _OWN, present) for f in created])
         if "manager_employee_no" in present:
             self._write_managers([final for _, _, final in planned])
+
+    def _write_transfers(self, updates: list[Values], today: date) -> None:
+        """A changed branch code is a transfer from today: the roster keeps the months before
+        on the old branch (its history starts at the hire date if none was kept yet)."""
+        moved = [
+            final
+            for final in updates
+            if self.employees[final["employee_no"]]["branch_code"] != final["branch_code"]
+        ]
+        if not moved:
+            return
+        stored_moves = self.store.rows("assignments", ("id", "employee_id", "start_date"))
+        known = {row["employee_id"] for row in stored_moves}
+        same_day = {
+            row["employee_id"]: row["id"] for row in stored_moves if row["start_date"] == today
+        }
+        rows, changed = [], []
+        for final in moved:
+            employee_id = self.ids[final["employee_no"]]
+            stored = self.employees[final["employee_no"]]
+            new = self.branches[final["branch_code"]]["id"]
+            if employee_id in same_day:  # moved twice today: the last file wins
+                changed.append({"id": same_day[employee_id], "branch_id": new})
+                continue
+            if employee_id not in known and stored["hire_date"] < today:
+                old = self.branches[stored["branch_code"]]["id"]
+                rows.append(
+                    {
+                        "employee_id": employee_id,
+                        "branch_id": old,
+                        "start_date": stored["hire_date"],
+                    }
+                )
+            rows.append({"employee_id": employee_id, "branch_id": new, "start_date": today})
+        self.store.insert("assignments", rows)
+        self.store.update("assignments", changed)
 
     def _write_branches(self, names: dict[str, str]) -> None:
         new = [

@@ -84,7 +84,7 @@ class EmployeeImport(Importer):
             self.totals.add(final["branch_code"], "", [final["contribution_base"]])
             self.sample(line, action, partial(self._shown, final))
         if self.may_write:
-            self.directory.write(planned, self.present, self.branch_names)
+            self.directory.write(planned, self.present, self.branch_names, self.today)
 
     def _shown(self, final: Values) -> Values:
         stored = self.directory.branches.get(final["branch_code"])

@@ -22,7 +22,14 @@ from core.persistence.uow import UnitOfWork
 
 TABLES: dict[str, Table] = {
     table.name: table
-    for table in (t.branches, t.departments, t.employees, t.contributions, t.budgets)
+    for table in (
+        t.branches,
+        t.departments,
+        t.employees,
+        t.contributions,
+        t.budgets,
+        t.assignments,
+    )
 }
 _IN_SLICE = 500
 """Keys per ``IN (...)``: well under the 999 bound variables of older SQLite builds."""
