@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 class RosterOutcome:
     branch_code: str
     action: str
-    """``created``, ``replaced``, ``unchanged`` or ``kept`` (approved: never changed)."""
+    """``created``, ``replaced``, ``unchanged``, ``kept`` (approved: never changed) or
+    ``empty`` (nobody on it and nobody removed: no batch)."""
     batch_id: int | None
     headcount: int
     total: Decimal
@@ -129,7 +130,7 @@ def _build_one(
     }
     lines = tuple(x for x in roster.lines if holders.get(x.employee_id) not in approved_elsewhere)
     roster = replace(roster, lines=lines)
-    if batch is None and not lines:
+    if batch is None and not lines and not (roster.leavers or roster.transfers_out):
         return RosterOutcome(branch.code, "empty", None, 0, Decimal("0"))
     due_date = period.day(branch.due_day)
     record_ids = _ensure_records(uow, period, due_date, roster)
