@@ -131,7 +131,9 @@ def _handler(state: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
         def answer(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             content = b"" if payload is None else json.dumps(payload).encode()
-            self.send_bytes(status, content, {"Content-Type": "application/json", **(headers or {})})
+            self.send_bytes(
+                status, content, {"Content-Type": "application/json", **(headers or {})}
+            )
 
         def send_bytes(self, status: int, content: bytes, headers: dict[str, str]) -> None:
             # After a delay the client may have given up and closed: that is the point.

@@ -9,7 +9,9 @@ screen. Dates and amounts are formatted per locale by Babel.
 from __future__ import annotations
 
 import string
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,43 @@ from core.services.buttons import button_token
 
 LOCALES = ("zh-CN", "en")
 _DIR = Path(__file__).parent
+
+
+def _amount(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except InvalidOperation:
+        return None
+
+
+def _budget_part(p: Mapping[str, Any]) -> str | None:
+    if "budget" not in p:
+        return None
+    if p["budget"] is None:
+        return "part.no_budget"
+    over = _amount(p.get("over_budget")) or Decimal(0)
+    return "part.over_budget" if over > 0 else "part.within_budget"
+
+
+def _when(key: str, gate: Callable[[Mapping[str, Any]], object]) -> Callable[..., str | None]:
+    return lambda p: key if gate(p) else None
+
+
+# Optional sentences: a ``{name_part}`` placeholder renders the catalog key chosen here, or
+# nothing, so each catalog keeps whole sentences in its own word order while a warning only
+# shows when there is something to warn about (a count above zero, a budget that is set).
+PARTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "previous_part": _when("part.previous", lambda p: p.get("previous_total") is not None),
+    "outside_part": _when("part.outside", lambda p: p.get("outside_count")),
+    "no_id_part": _when("part.no_id", lambda p: p.get("no_id_count")),
+    "budget_part": _budget_part,
+    "confirm_part": _when("part.confirm", lambda p: p.get("confirm")),
+    "differs_part": _when("part.differs", lambda p: p.get("differences")),
+    # A notice that carries the "mark paid" button is manual settlement; without it hrbot pays.
+    "settle_part": lambda p: (
+        "part.settle_manual" if "batch.paid" in p.get("_actions", ()) else "part.settle_gateway"
+    ),
+}
 
 
 def catalog(locale: str) -> dict[str, str]:
@@ -80,6 +119,9 @@ class Translator:
         return instant.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def _value(self, name: str, value: Any, params: dict[str, Any]) -> str:
+        if name in PARTS:
+            part = PARTS[name](params)
+            return self(part, **params) if part else ""
         if name in ("cause", "suspected_cause"):
             return self.word("cause", value or "unknown")
         if name == "claim_type":
@@ -98,9 +140,24 @@ class Translator:
                 return "—"
             hours = (datetime.fromisoformat(deadline) - created).total_seconds() / 3600
             return f"{max(hours, 0):.0f}"
+        if name == "change":
+            change = _amount(value)
+            return "—" if change is None else (f"+{change}" if change > 0 else str(change))
+        if name == "budget_left":
+            over = _amount(params.get("over_budget"))
+            return "—" if over is None else str(-over)
         if isinstance(value, list):
-            return self._catalog["list.separator"].join(str(v) for v in value)
+            return self._names(name, value, params)
         return "—" if value is None or value == "" else str(value)
+
+
+    def _names(self, name: str, value: list[Any], params: dict[str, Any]) -> str:
+        """A short list; ``outside_names`` with ``outside_count`` 8 ends "… and 3 more"."""
+        shown = self._catalog["list.separator"].join(str(v) for v in value)
+        count = params.get(name.removesuffix("_names") + "_count")
+        if name.endswith("_names") and isinstance(count, int) and count > len(value):
+            shown += self("list.more", count=count - len(value))
+        return shown
 
 
 class CatalogRenderer:
@@ -122,7 +179,10 @@ class CatalogRenderer:
 
     def render(self, notification: Notification, recipient: Employee) -> OutgoingMessage:
         t = self.translator_for(recipient)
-        params = dict(notification.params) | {"_created_at": notification.created_at}
+        params = dict(notification.params) | {
+            "_created_at": notification.created_at,
+            "_actions": [button["action"] for button in notification.buttons],
+        }
         key = notification.key
         if notification.channel is ChannelKind.SMS and f"sms.{key}" in catalog(t.locale):
             key = f"sms.{key}"  # the short form: an SMS carries only what it must

@@ -18,7 +18,11 @@ def update(locale: str, messages: dict[str, str]) -> None:
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
     for key, text in messages.items():
-        catalog.add(key, text)
+        existing = catalog.get(key)
+        if existing is not None:  # Babel's ``add`` keeps an existing message's old text
+            existing.string = text
+        else:
+            catalog.add(key, text)
     with path.open("wb") as handle:
         write_po(handle, catalog, width=0, sort_output=False)
 
