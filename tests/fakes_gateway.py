@@ -152,11 +152,12 @@ def _handler(state: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def gateway_server(token: str = "t0ken") -> Iterator[FakeGateway]:
+def gateway_server(token: str = "t0ken") -> Iterator[FakeGateway]:  # noqa: S107 (a test token)
     """A running fake gateway; ``.url`` is its base URL (routes are under it)."""
     state = FakeGateway(token)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown waits for it, once per test.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:

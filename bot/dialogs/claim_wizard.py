@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from bot.dialogs.talk import Talk
+from bot.dialogs.talk import Talk, printable
 from core.chat import Attachment
 from core.domain.claims import (
     OPTIONAL_DOCUMENTS,
@@ -81,7 +81,7 @@ def receive_files(talk: Talk, files: tuple[Attachment, ...]) -> None:
         except DocumentRejected as refused:
             reason = str(refused.params.get("reason", "refused"))
             # A refused name is never echoed: it may carry control or bidi characters.
-            shown = "" if reason == "bad_name" else _printable(attachment.filename)
+            shown = "" if reason == "bad_name" else printable(attachment.filename)
             talk.say(f"upload.{reason}", filename=shown)
     _next_step(talk)
 
@@ -155,10 +155,6 @@ def _next_step(talk: Talk) -> None:
             talk.button("button.cancel", "wizard.cancel", "danger", claim_id=view.claim.id),
         ),
     )
-
-
-def _printable(filename: str) -> str:
-    return "".join(ch for ch in filename if ch.isprintable())[:80]
 
 
 def _next_kind(claim_type: ClaimType, received: set[DocumentKind]) -> DocumentKind | None:

@@ -74,3 +74,8 @@ class Talk:
     def employee(self) -> Employee:
         assert self.me is not None, "dialogs that need an employee are guarded by the router"
         return self.me
+
+
+def printable(filename: str) -> str:
+    """A file name safe to echo: no control or bidi characters, at most 80 characters."""
+    return "".join(ch for ch in filename if ch.isprintable())[:80]

@@ -93,6 +93,18 @@ class Placement:
         return self.branch_on(last)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A contribution record as the roster compares it with a line."""
+
+    id: int
+    base: Decimal
+    employer_amount: Decimal
+    employee_amount: Decimal
+    due_date: date
+    paid: bool
+
+
 @dataclass(frozen=True)
 class RosterLine:
     employee_id: int

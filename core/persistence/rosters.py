@@ -9,7 +9,6 @@ ORM objects, so their state changes keep the compare-and-set of the mapping.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -17,19 +16,8 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.domain.periods import Period
-from core.domain.roster import Placement, RosterLine
+from core.domain.roster import Placement, RosterLine, StoredRecord
 from core.persistence import tables as t
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    id: int
-    base: Decimal
-    employer_amount: Decimal
-    employee_amount: Decimal
-    due_date: date
-    paid: bool
-
 
 LineKey = tuple[int, Decimal, Decimal, Decimal]
 """A stored line as the roster compares it: employee, base, employer and employee amounts."""
@@ -79,13 +67,15 @@ class RosterStore:
         }
 
     def add_records(
-        self, period: Period, due: dict[int, date], lines: Sequence[RosterLine]
-    ) -> None:
-        """Unpaid records for the lines' people, due on their branch's due date."""
+        self, period: Period, due_date: date, lines: Sequence[RosterLine]
+    ) -> dict[int, int]:
+        """Unpaid records for the lines' people; returns their new ids by employee id."""
         if not lines:
-            return
-        self.session.execute(
-            insert(t.contributions),
+            return {}
+        c = t.contributions
+        statement = insert(c).returning(c.c.id, c.c.employee_id, sort_by_parameter_order=True)
+        rows = self.session.execute(
+            statement,
             [
                 {
                     "employee_id": line.employee_id,
@@ -93,11 +83,12 @@ class RosterStore:
                     "base": line.base,
                     "employer_amount": line.employer_amount,
                     "employee_amount": line.employee_amount,
-                    "due_date": due[line.employee_id],
+                    "due_date": due_date,
                 }
                 for line in lines
             ],
         )
+        return {int(employee_id): int(record_id) for record_id, employee_id in rows}
 
     def update_records(self, changes: Sequence[tuple[int, RosterLine, date]]) -> None:
         """New amounts (and due date) for unpaid records whose base changed."""

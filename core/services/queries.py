@@ -171,3 +171,10 @@ def record_refusal(ctx: Context, actor_id: int | None, action: str, reason: str)
 def responsible_staff(ctx: Context, branch_id: int, role: Role) -> list[Employee]:
     with ctx.uow() as uow:
         return list(uow.directory.responsible(branch_id, role))
+
+
+def branch_codes_for(ctx: Context, actor_id: int) -> list[str]:
+    """The codes of the branches the actor answers for (every branch for group-wide HR)."""
+    with ctx.uow() as uow:
+        scope = branches_in_scope(uow, uow.directory.employee(actor_id))
+        return sorted(b.code for b in uow.directory.branches() if scope is None or b.id in scope)

@@ -19,7 +19,7 @@ from core.domain.batches import UNAPPROVED, BatchLine, BatchState, ContributionB
 from core.domain.directory import HR_ROLES, Branch, Employee, Role
 from core.domain.errors import NotFound
 from core.domain.periods import Period
-from core.domain.roster import LineChange, Roster, build_rosters, same_lines
+from core.domain.roster import LineChange, Roster, StoredRecord, build_rosters, same_lines
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
@@ -81,8 +81,9 @@ def build_roster(
                 if moved and held is not None and held.state in UNAPPROVED:
                     wanted.add(held.branch_id)
         everyone = {b.id: b for b in uow.directory.branches()}
+        month = _Month(period, rosters, existing, holders, uow.rosters.records(period))
         outcomes = [
-            _build_one(ctx, uow, everyone[branch_id], period, rosters, existing, holders, actor)
+            _build_one(ctx, uow, everyone[branch_id], month, actor)
             for branch_id in sorted(wanted, key=lambda b: everyone[b].code)
         ]
         audit(
@@ -111,17 +112,22 @@ def _branches(uow: UnitOfWork, codes: Sequence[str] | None) -> list[Branch]:
     return found
 
 
+@dataclass
+class _Month:
+    """What one build knows of the month, read once and kept current as batches are written."""
+
+    period: Period
+    rosters: dict[int, Roster]
+    existing: dict[int, ContributionBatch]
+    holders: dict[int, int]
+    records: dict[int, StoredRecord]
+
+
 def _build_one(
-    ctx: Context,
-    uow: UnitOfWork,
-    branch: Branch,
-    period: Period,
-    rosters: dict[int, Roster],
-    existing: dict[int, ContributionBatch],
-    holders: dict[int, int],
-    actor: Employee | None,
+    ctx: Context, uow: UnitOfWork, branch: Branch, month: _Month, actor: Employee | None
 ) -> RosterOutcome:
-    roster = rosters.get(branch.id) or Roster(branch.id, period, ())
+    period, existing, holders = month.period, month.existing, month.holders
+    roster = month.rosters.get(branch.id) or Roster(branch.id, period, ())
     batch = existing.get(branch.id)
     if batch is not None and batch.state not in UNAPPROVED:
         return _kept(ctx, uow, branch, batch, roster)
@@ -133,7 +139,7 @@ def _build_one(
     if batch is None and not lines and not (roster.leavers or roster.transfers_out):
         return RosterOutcome(branch.code, "empty", None, 0, Decimal("0"))
     due_date = period.day(branch.due_day)
-    record_ids = _ensure_records(uow, period, due_date, roster)
+    record_ids = _ensure_records(uow, month, due_date, roster)
     if batch is not None and _unchanged(uow, batch, roster, due_date):
         return _outcome(branch, "unchanged", batch)
     action = "created" if batch is None else "replaced"
@@ -147,7 +153,7 @@ def _build_one(
         _restart(ctx, uow, batch, actor)
     old_people = set(uow.batches.employee_ids(batch.id))
     uow.rosters.replace_lines(batch.id, roster.lines, record_ids)
-    _drop_orphans(uow, period, old_people - {line.employee_id for line in roster.lines}, rosters)
+    _drop_orphans(uow, month, old_people - {line.employee_id for line in roster.lines})
     _set_figures(batch, roster, due_date)
     audit(
         uow,
@@ -166,10 +172,10 @@ def _build_one(
 
 
 def _ensure_records(
-    uow: UnitOfWork, period: Period, due_date: date, roster: Roster
+    uow: UnitOfWork, month: _Month, due_date: date, roster: Roster
 ) -> dict[int, int]:
     """A contribution record for every line (added, or updated while unpaid); ids by person."""
-    stored = uow.rosters.records(period)
+    stored = month.records
     new, changed = [], []
     for line in roster.lines:
         record = stored.get(line.employee_id)
@@ -180,10 +186,20 @@ def _ensure_records(
             != (line.base, line.employer_amount, line.employee_amount, due_date)
         ):
             changed.append((record.id, line, due_date))
-    uow.rosters.add_records(period, {line.employee_id: due_date for line in new}, new)
+            stored[line.employee_id] = StoredRecord(
+                record.id, line.base, line.employer_amount, line.employee_amount, due_date, False
+            )
+    added = uow.rosters.add_records(month.period, due_date, new)
+    for line in new:
+        stored[line.employee_id] = StoredRecord(
+            added[line.employee_id],
+            line.base,
+            line.employer_amount,
+            line.employee_amount,
+            due_date,
+            False,
+        )
     uow.rosters.update_records(changed)
-    if new:
-        stored = uow.rosters.records(period)
     return {line.employee_id: stored[line.employee_id].id for line in roster.lines}
 
 
@@ -206,17 +222,17 @@ def _restart(
         close_cards(ctx, uow, ("batch", batch.id), "replaced", actor)
 
 
-def _drop_orphans(
-    uow: UnitOfWork, period: Period, people: set[int], rosters: dict[int, Roster]
-) -> None:
+def _drop_orphans(uow: UnitOfWork, month: _Month, people: set[int]) -> None:
     """Unpaid records of people no longer employed in the month at all (a corrected hire or
     leave date) go; those who moved branch keep theirs, now on the other batch."""
     if not people:
         return
-    on_a_roster = {line.employee_id for r in rosters.values() for line in r.lines}
-    stored = uow.rosters.records(period)
-    gone = [stored[p].id for p in people - on_a_roster if p in stored]
-    uow.rosters.delete_unpaid_records(gone)
+    on_a_roster = {line.employee_id for r in month.rosters.values() for line in r.lines}
+    gone = [p for p in people - on_a_roster if p in month.records]
+    uow.rosters.delete_unpaid_records(month.records[p].id for p in gone)
+    for person in gone:
+        if not month.records[person].paid:
+            del month.records[person]
 
 
 def _set_figures(batch: ContributionBatch, roster: Roster, due_date: date) -> None:

@@ -146,10 +146,11 @@ def test_repeating_a_key_returns_the_first_receipt_and_pays_once(
 
 
 def test_a_timed_out_payment_is_retried_with_the_same_key_and_paid_once(
-    fake: FakeGateway, bank: HttpPaymentGateway
+    fake: FakeGateway, bank: HttpPaymentGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.script("/batch-payments", ("delay", 0.8))
     receipt = bank.pay_batch(PAYMENT)
+    assert "ReadTimeout" in caplog.text
     assert keys(fake, "/batch-payments") == ["batch-7-v2-pay", "batch-7-v2-pay"]
     assert len(fake.payments) == 1
     assert receipt.reference == "PAY-0001"
@@ -221,17 +222,20 @@ def test_when_every_attempt_fails_the_error_is_retryable(
 
 
 def test_a_wrong_token_is_refused_at_once(fake: FakeGateway) -> None:
-    with HttpPaymentGateway(fake.url, "wrong", timeout=0.3, backoff=0.01) as bank:
-        with pytest.raises(GatewayError) as caught:
-            bank.pay_claim(PAYOUT)
+    bank = HttpPaymentGateway(fake.url, "wrong", timeout=0.3, backoff=0.01)
+    with bank, pytest.raises(GatewayError) as caught:
+        bank.pay_claim(PAYOUT)
     assert caught.value.retryable is False
     assert str(caught.value) == "invalid token"
     assert len(fake.requests) == 1
 
 
-def test_a_reset_connection_is_retried(fake: FakeGateway, bank: HttpPaymentGateway) -> None:
+def test_a_reset_connection_is_retried(
+    fake: FakeGateway, bank: HttpPaymentGateway, caplog: pytest.LogCaptureFixture
+) -> None:
     fake.script("/batch-payments", ("reset",), ("reset",))
     assert bank.pay_batch(PAYMENT).reference.startswith("PAY-")
+    assert "ReadError" in caplog.text or "RemoteProtocolError" in caplog.text
     assert len(fake.requests_to("/batch-payments")) == 3
     assert len(fake.payments) == 1
 
@@ -239,9 +243,9 @@ def test_a_reset_connection_is_retried(fake: FakeGateway, bank: HttpPaymentGatew
 def test_an_unreachable_gateway_is_retryable(waits: list[float]) -> None:
     with gateway_server() as gone:
         url = gone.url
-    with HttpPaymentGateway(url, TOKEN, timeout=0.3, retries=1, sleep=waits.append) as bank:
-        with pytest.raises(GatewayError, match="ConnectError") as caught:
-            bank.pay_claim(PAYOUT)
+    bank = HttpPaymentGateway(url, TOKEN, timeout=0.3, retries=1, sleep=waits.append)
+    with bank, pytest.raises(GatewayError, match="ConnectError") as caught:
+        bank.pay_claim(PAYOUT)
     assert caught.value.retryable is True
     assert waits == [0.5]
 
@@ -274,9 +278,9 @@ def test_id_numbers_and_the_token_stay_out_of_errors_and_logs(
     caplog.set_level(logging.DEBUG)
     echo = {"error": f"line E001: id_number {ID_NUMBER} does not match, token {TOKEN}"}
     fake.script("/batches", ("status", 503, echo), ("status", 422, echo))
-    with HttpSocialInsuranceGateway(fake.url, TOKEN, timeout=0.3, backoff=0.01) as bureau:
-        with pytest.raises(GatewayError) as caught:
-            bureau.submit_batch(SUBMISSION)
+    bureau = HttpSocialInsuranceGateway(fake.url, TOKEN, timeout=0.3, backoff=0.01)
+    with bureau, pytest.raises(GatewayError) as caught:
+        bureau.submit_batch(SUBMISSION)
     text = str(caught.value)
     assert caught.value.retryable is False
     assert text.startswith("line E001: id_number *** does not match")
