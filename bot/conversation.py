@@ -12,13 +12,30 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.dialogs import account, claim_wizard, finance, hr, progress, questions, status
+from bot.dialogs import (
+    account,
+    batch_cycle,
+    claim_wizard,
+    finance,
+    hr,
+    progress,
+    questions,
+    status,
+)
 from bot.dialogs.talk import Talk
 from bot.i18n import Translator, normalize_locale
-from core.chat import Address, ButtonClick, IncomingMessage, OutgoingFile, OutgoingMessage
+from core.chat import (
+    Address,
+    Attachment,
+    ButtonClick,
+    IncomingMessage,
+    OutgoingFile,
+    OutgoingMessage,
+)
 from core.domain.directory import HR_ROLES, Role
 from core.domain.errors import (
     ClaimIncomplete,
+    ConfirmationRequired,
     DocumentRejected,
     IllegalTransition,
     InvalidValue,
@@ -39,6 +56,7 @@ COMMANDS = {
     "alerts": {"/alerts", "告警"},
     "approvals": {"/approvals", "审批", "待审批"},
     "link": {"/link", "绑定"},
+    "roster": {"/roster", "花名册", "社保花名册"},
 }
 _WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -101,7 +119,13 @@ class Conversation:
             work()
         except PermissionDenied as refused:
             queries.record_refusal(self.ctx, talk.me.id if talk.me else None, action, str(refused))
-            talk.say("chat.not_allowed")
+            sod = refused.params.get("rule") == "sod"  # the verifier tried to approve
+            talk.say("chat.not_allowed_sod" if sod else "chat.not_allowed")
+        except ConfirmationRequired as needed:  # dialogs offer the second tap; never crash
+            params = needed.params
+            talk.say(
+                "chat.batch_confirm_needed", total=params["total"], threshold=params["threshold"]
+            )
         except IllegalTransition as late:
             self._already_decided(talk, late)
         except NotFound:
@@ -133,16 +157,21 @@ class Conversation:
         elif command:
             self._command(talk, command)
         elif message.attachments:
-            if talk.session.dialog == claim_wizard.DIALOG:
-                claim_wizard.receive_files(talk, message.attachments)
-            else:
-                talk.say("chat.files_without_claim")
+            self._files(talk, message.attachments)
         elif message.text.strip() and not self._dialog_text(talk, message.text):
             questions.answer(talk, message.text)
 
+    def _files(self, talk: Talk, files: tuple[Attachment, ...]) -> None:
+        if talk.session.dialog == claim_wizard.DIALOG:
+            claim_wizard.receive_files(talk, files)
+        elif talk.session.dialog == batch_cycle.RECEIPT:
+            batch_cycle.receive_receipt(talk, files)
+        else:
+            talk.say("chat.files_without_claim")
+
     def _command(self, talk: Talk, command: str) -> None:
         role = talk.employee.role
-        if command == "alerts" and role not in HR_ROLES:
+        if command in ("alerts", "roster") and role not in HR_ROLES:
             raise PermissionDenied("HR only")
         if command == "approvals" and role is not Role.FINANCE:
             raise PermissionDenied("finance only")
@@ -153,6 +182,7 @@ class Conversation:
             "cancel": self._cancel,
             "alerts": hr.list_alerts,
             "approvals": finance.list_approvals,
+            "roster": batch_cycle.build_roster,
         }[command](talk)
 
     def _cancel(self, talk: Talk) -> None:
@@ -168,6 +198,7 @@ class Conversation:
             hr.ACK: hr.ack_text,
             hr.REPLY: hr.reply_text,
             finance.REASON: finance.reason_text,
+            batch_cycle.RECEIPT: batch_cycle.receipt_text,
         }
         handler = handlers.get(talk.session.dialog or "")
         return handler(talk, text) if handler else False
@@ -206,10 +237,9 @@ class Conversation:
             "handoff.reply": lambda: _hr_only(talk, lambda: hr.start_reply(talk, p["handoff_id"])),
             "claim.approve": lambda: finance.approve_claim(talk, p["claim_id"]),
             "claim.pay": lambda: finance.pay_claim(talk, p["claim_id"]),
-            "batch.approve": lambda: finance.approve_batch(talk, p["batch_id"]),
-            "batch.paid": lambda: finance.batch_paid(talk, p["batch_id"]),
+            "claim.retry_payout": lambda: finance.retry_payout(talk, p["claim_id"]),
             "claim.voucher": lambda: _voucher(talk, p["claim_id"]),
-        }
+        } | batch_cycle.actions(talk, p)
         handler = handlers.get(action)
         if handler is None:
             talk.say("chat.button_expired")

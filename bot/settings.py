@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +39,61 @@ class Settings(BaseSettings):
     lapse_after_months: int = Field(3, ge=1, le=24)
     escalation_manager_hours: float = Field(24, ge=0)
     escalation_director_hours: float = Field(48, ge=0)
+
+    # The monthly contribution cycle (README: "The monthly cycle").
+    settlement: Literal["manual", "gateway", "sandbox"] = "manual"
+    bureau_gateway_url: str | None = None
+    bureau_gateway_token: str | None = None
+    payment_gateway_url: str | None = None
+    payment_gateway_token: str | None = None
+    gateway_timeout: float = Field(10, gt=0, le=300)
+    gateway_retries: int = Field(3, ge=0, le=10)
+    roster_day: int = Field(1, ge=1, le=28)
+    approval_confirm_above: Decimal | None = Field(None, ge=0)
+    employer_rate: Decimal = Field(Decimal("0.26"), ge=0, le=1)
+    employee_rate: Decimal = Field(Decimal("0.105"), ge=0, le=1)
+    base_min: Decimal | None = Field(None, ge=0)
+    base_max: Decimal | None = Field(None, ge=0)
+
+    @field_validator(
+        "approval_confirm_above",
+        "base_min",
+        "base_max",
+        "bureau_gateway_url",
+        "bureau_gateway_token",
+        "payment_gateway_url",
+        "payment_gateway_token",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # ``HRBOT_BASE_MIN=`` in a .env file means "not set", not "an invalid number".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Settings:
+        if self.base_min is not None and self.base_max is not None:
+            if self.base_min > self.base_max:
+                raise ValueError("HRBOT_BASE_MIN is above HRBOT_BASE_MAX")
+        return self
+
+    def gateway_problem(self) -> str | None:
+        """Why the configured settlement cannot start, in one line; None when it can."""
+        if self.settlement != "gateway":
+            return None
+        needed = {
+            "HRBOT_BUREAU_GATEWAY_URL": self.bureau_gateway_url,
+            "HRBOT_BUREAU_GATEWAY_TOKEN": self.bureau_gateway_token,
+            "HRBOT_PAYMENT_GATEWAY_URL": self.payment_gateway_url,
+            "HRBOT_PAYMENT_GATEWAY_TOKEN": self.payment_gateway_token,
+        }
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            return f"HRBOT_SETTLEMENT=gateway needs {', '.join(missing)} (or use manual or sandbox)"
+        for name in ("HRBOT_BUREAU_GATEWAY_URL", "HRBOT_PAYMENT_GATEWAY_URL"):
+            if not str(needed[name]).startswith(("http://", "https://")):
+                return f"{name} must be an absolute http(s) URL"
+        return None
 
     @field_validator("timezone")
     @classmethod

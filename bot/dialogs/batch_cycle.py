@@ -75,9 +75,7 @@ def _check_buttons(talk: Talk, batch_id: int) -> tuple[OutgoingButton, ...]:
 
 def verify(talk: Talk, batch_id: int) -> None:
     """HR has checked the roster: it goes on to finance with the budget card."""
-    batch = review.verify_batch(
-        talk.ctx, batch_id, talk.employee.id, channel=talk.session.platform
-    )
+    batch = review.verify_batch(talk.ctx, batch_id, talk.employee.id, channel=talk.session.platform)
     talk.say("chat.batch_verified_done", period=str(batch.period), batch_id=batch.id)
 
 

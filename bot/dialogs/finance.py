@@ -1,5 +1,5 @@
 """Finance's work in chat: what waits for approval, approve / reject / return (with a reason),
-and confirming payouts and paid batches."""
+and confirming or retrying payouts. Batch approval and payment live in ``batch_cycle``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def approve_claim(talk: Talk, claim_id: int) -> None:
     claim = claims.approve_claim(
         talk.ctx, claim_id, talk.employee.id, channel=talk.session.platform
     )
+    if talk.ctx.rules.settlement == "gateway":  # the payout is queued: nothing to mark by hand
+        talk.say("chat.claim_approved_gateway", claim=claim.reference, amount=str(claim.amount))
+        return
     talk.say(
         "chat.claim_approved_done",
         claim=claim.reference,
@@ -60,26 +63,9 @@ def pay_claim(talk: Talk, claim_id: int) -> None:
     talk.say("chat.claim_paid_done", claim=claim.reference, amount=str(claim.amount))
 
 
-def approve_batch(talk: Talk, batch_id: int) -> None:
-    batch = batches.approve_batch(
-        talk.ctx, batch_id, talk.employee.id, channel=talk.session.platform
-    )
-    talk.say(
-        "chat.batch_approved_done",
-        period=str(batch.period),
-        buttons=(talk.button("button.mark_paid", "batch.paid", "primary", batch_id=batch.id),),
-    )
-
-
-def batch_paid(talk: Talk, batch_id: int) -> None:
-    batch = batches.confirm_batch_paid(
-        talk.ctx,
-        batch_id,
-        talk.employee.id,
-        reference=f"CHAT-BATCH-{batch_id}",
-        channel=talk.session.platform,
-    )
-    talk.say("chat.batch_paid_done", period=str(batch.period))
+def retry_payout(talk: Talk, claim_id: int) -> None:
+    claim = claims.retry_payout(talk.ctx, claim_id, talk.employee.id, channel=talk.session.platform)
+    talk.say("chat.payout_retried", claim=claim.reference)
 
 
 def ask_reason(talk: Talk, action: str, subject_id: int) -> None:

@@ -150,7 +150,6 @@ class Translator:
             return self._names(name, value, params)
         return "—" if value is None or value == "" else str(value)
 
-
     def _names(self, name: str, value: list[Any], params: dict[str, Any]) -> str:
         """A short list; ``outside_names`` with ``outside_count`` 8 ends "… and 3 more"."""
         shown = self._catalog["list.separator"].join(str(v) for v in value)

@@ -180,6 +180,25 @@ class BatchRepository(_Repository):
         query = select(ContributionBatch).where(t.batches.c.state != BatchState.PAID)
         return self.session.scalars(query.order_by(t.batches.c.due_date, t.batches.c.id)).all()
 
+    def create(self, branch_id: int, period: Period, due_date: date, now: datetime) -> int | None:
+        """A new draft batch (version 1), unless one exists: another worker building the same
+        month at this moment wins, and this call returns None instead of failing at commit."""
+        values = {
+            "branch_id": branch_id,
+            "period": period,
+            "version": 1,
+            "state": BatchState.DRAFT,
+            "due_date": due_date,
+            "created_at": now,
+            "total_base": Decimal("0"),
+            "total_employer": Decimal("0"),
+            "total_employee": Decimal("0"),
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(t.batches).values(**values).on_conflict_do_nothing()
+        return self.session.execute(statement.returning(t.batches.c.id)).scalar()
+
     def of_period(self, period: Period) -> dict[int, ContributionBatch]:
         """The latest batch of each branch for ``period``, by branch id."""
         query = select(ContributionBatch).where(t.batches.c.period == period)

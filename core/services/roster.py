@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.domain.batches import UNAPPROVED, BatchLine, BatchState, ContributionBatch
 from core.domain.directory import HR_ROLES, Branch, Employee, Role
-from core.domain.errors import NotFound
+from core.domain.errors import IllegalTransition, NotFound
 from core.domain.periods import Period
 from core.domain.roster import LineChange, Roster, StoredRecord, build_rosters, same_lines
 from core.services.cards import close_cards
@@ -144,11 +144,10 @@ def _build_one(
         return _outcome(branch, "unchanged", batch)
     action = "created" if batch is None else "replaced"
     if batch is None:
-        batch = ContributionBatch(
-            branch_id=branch.id, period=period, due_date=due_date, created_at=ctx.now()
-        )
-        uow.batches.add(batch)
-        uow.flush()
+        created = uow.batches.create(branch.id, period, due_date, ctx.now())
+        if created is None:
+            raise IllegalTransition("another build created this batch meanwhile", state="built")
+        batch = uow.batches.get(created)
     else:
         _restart(ctx, uow, batch, actor)
     old_people = set(uow.batches.employee_ids(batch.id))
@@ -332,4 +331,7 @@ def scheduled_rosters(ctx: Context) -> list[RosterOutcome]:
         have = uow.batches.of_period(period)
         if all(branch.id in have for branch in uow.directory.branches()):
             return []
-    return build_roster(ctx, period, only_missing=True)
+    try:
+        return build_roster(ctx, period, only_missing=True)
+    except IllegalTransition:
+        return []  # another worker built them at the same moment: its batches stand
