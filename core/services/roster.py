@@ -141,6 +141,9 @@ def _build_one(
     due_date = period.day(branch.due_day)
     record_ids = _ensure_records(uow, month, due_date, roster)
     if batch is not None and _unchanged(uow, batch, roster, due_date):
+        _set_figures(batch, roster, due_date)  # counts of a batch built elsewhere, refreshed
+        if actor is not None and batch.state in (BatchState.DRAFT, BatchState.RETURNED):
+            _send_to_hr(ctx, uow, batch, asked_by=actor)  # asked for it: the card again
         return _outcome(branch, "unchanged", batch)
     action = "created" if batch is None else "replaced"
     if batch is None:
@@ -284,16 +287,23 @@ def _outcome(branch: Branch, action: str, batch: ContributionBatch) -> RosterOut
     )
 
 
-def _send_to_hr(ctx: Context, uow: UnitOfWork, batch: ContributionBatch) -> None:
+def _send_to_hr(
+    ctx: Context, uow: UnitOfWork, batch: ContributionBatch, asked_by: Employee | None = None
+) -> None:
+    """The card to the branch's HR; to the asker alone when they rebuilt an unchanged batch."""
     params = hr_card_params(ctx, uow, batch)
-    for person in uow.directory.responsible(batch.branch_id, Role.HR):
+    people = [asked_by] if asked_by else uow.directory.responsible(batch.branch_id, Role.HR)
+    key = f"batch:{batch.id}:v{batch.version}:check"
+    if asked_by is not None:
+        key += f":{ctx.now().isoformat()}"
+    for person in people:
         notify(
             ctx,
             uow,
             person,
             "batch.check_requested",
             params,
-            f"batch:{batch.id}:v{batch.version}:check",
+            key,
             buttons=hr_card_buttons(batch),
             subject=("batch", batch.id),
         )

@@ -30,7 +30,12 @@ def org(ctx: Context) -> Org:
         ctx, org.branch, "SH01-E002", "孙八", hire_date=date(2026, 11, 3)
     )
     org.others["leaver"] = add_employee(
-        ctx, org.branch, "SH01-E003", "周九", hire_date=date(2021, 1, 1), leave_date=date(2026, 10, 20)
+        ctx,
+        org.branch,
+        "SH01-E003",
+        "周九",
+        hire_date=date(2021, 1, 1),
+        leave_date=date(2026, 10, 20),
     )
     return org
 
@@ -56,7 +61,7 @@ def test_a_roster_puts_everyone_employed_on_one_batch_with_records(ctx: Context,
 
 
 def test_hr_gets_the_card_with_counts_and_warnings(ctx: Context, org: Org) -> None:
-    (outcome,) = build_roster(ctx, NOV)
+    build_roster(ctx, NOV)
     (card,) = notices(ctx, "batch.check_requested")
     assert card.to == org.hr.employee_no
     assert [b["action"] for b in card.buttons] == ["batch.verify", "batch.return"]
@@ -75,11 +80,18 @@ def test_bases_outside_the_bounds_are_shown_to_hr(ctx: Context, org: Org) -> Non
     assert card.params["outside_count"] == 6
 
 
-def test_building_again_changes_nothing(ctx: Context, org: Org) -> None:
+def test_building_again_changes_nothing(ctx: Context, org: Org, clock) -> None:
+    from datetime import timedelta
+
     (first,) = build_roster(ctx, NOV)
     (second,) = build_roster(ctx, NOV)
     assert second.action == "unchanged" and second.batch_id == first.batch_id
     assert len(notices(ctx, "batch.check_requested")) == 1
+    # HR asking from chat gets the card again (only they), without a new version.
+    clock.advance(timedelta(minutes=1))
+    (third,) = build_roster(ctx, NOV, ["SH01"], actor_id=org.hr.id, channel="web")
+    assert third.action == "unchanged"
+    assert [n.to for n in notices(ctx, "batch.check_requested")] == [org.hr.employee_no] * 2
 
 
 def test_rebuilding_a_verified_batch_replaces_it_and_hr_checks_again(

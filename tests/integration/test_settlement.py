@@ -95,7 +95,8 @@ def test_an_approved_batch_is_filed_paid_and_everyone_is_told(
     (payment,) = gateway.payments.values()
     with ctx.uow() as uow:
         batch = uow.batches.get(batch_id)
-        assert payment["amount"] == str(batch.total) and payment["bureau_reference"].startswith("BUR")
+        assert payment["amount"] == str(batch.total)
+        assert payment["bureau_reference"].startswith("BUR")
         assert batch.paid_date == date(2026, 10, 15) and batch.payment_reference
         records = uow.rosters.records(NOV)
         assert all(record.paid for record in records.values())

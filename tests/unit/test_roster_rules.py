@@ -116,7 +116,8 @@ def test_changes_are_counted_where_they_happen(group: tuple[Placement, ...]) -> 
 
 def test_a_leaver_is_on_the_roster_of_the_leaving_month_and_stops_after() -> None:
     person = Placement(1, date(2024, 1, 1), date(2026, 3, 10), 1, Decimal("10000"))
-    assert [r.lines[0].employee_id for r in build_rosters(Period(2026, 3), [person], RATES).values()]
+    march = build_rosters(Period(2026, 3), [person], RATES)
+    assert [line.employee_id for line in march[1].lines] == [1]
     april = build_rosters(Period(2026, 4), [person], RATES)
     assert april[1].lines == () and april[1].leavers == 1
 
