@@ -39,6 +39,7 @@ EXPECTED_CLAIM_ROWS = {
 
 EXPECTED_BATCH_ROWS = {
     ("draft", "verify"): "hr_verified",
+    ("draft", "return"): "returned",
     ("hr_verified", "request_approval"): "finance_pending",
     ("hr_verified", "return"): "returned",
     ("finance_pending", "approve"): "approved",

@@ -32,14 +32,24 @@ def _boundary_days() -> st.SearchStrategy[date]:
 @st.composite
 def people(draw: st.DrawFn, employee_id: int) -> Placement:
     hire = draw(_boundary_days())
-    leave = draw(st.none() | _boundary_days().filter(lambda d: d >= hire))
-    moves = sorted(draw(st.lists(_boundary_days().filter(lambda d: d > hire), max_size=3)))
+    leave = draw(st.none() | _later_than(hire, at_least=0))
+    moves = sorted(draw(st.lists(_later_than(hire, at_least=1), max_size=3)))
     history = [(hire, draw(st.sampled_from(BRANCHES)))]
     for day in moves:
         if day != history[-1][0]:
             history.append((day, draw(st.sampled_from(BRANCHES))))
     base = draw(st.none() | st.decimals(min_value=3000, max_value=40000, places=2))
     return Placement(employee_id, hire, leave, history[-1][1], base, tuple(history))
+
+
+def _later_than(day: date, at_least: int) -> st.SearchStrategy[date]:
+    """A day ``at_least`` days after ``day`` or later: any day, or a month's first or last."""
+    month = st.integers(min_value=1, max_value=14).map(lambda m: Period.of(day).shift(m))
+    return st.one_of(
+        st.integers(min_value=at_least, max_value=400).map(lambda d: day + timedelta(days=d)),
+        month.map(Period.first_day),
+        month.map(Period.last_day),
+    )
 
 
 groups = st.integers(min_value=1, max_value=25).flatmap(
