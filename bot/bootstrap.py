@@ -6,6 +6,7 @@ Nothing here runs at import time; the CLI, the web app and the worker each call 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.documents import FilesystemDocumentStore
 from adapters.email import SmtpChannel, SmtpConfig
@@ -18,10 +19,12 @@ from bot.settings import Settings
 from core.chat import Platform
 from core.domain.escalation import default_policy
 from core.domain.notifications import ChannelKind
+from core.domain.roster import Rates
 from core.persistence.engine import make_engine
 from core.persistence.uow import Database
 from core.ports import Clock, SystemClock
 from core.services.context import Context, Rules
+from core.services.settlement import Gateways
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -41,6 +44,44 @@ def rules_from(settings: Settings) -> Rules:
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         max_image_pixels=settings.max_image_pixels,
         channels=frozenset(channels),
+        rates=Rates(
+            employer=settings.employer_rate,
+            employee=settings.employee_rate,
+            base_min=settings.base_min,
+            base_max=settings.base_max,
+        ),
+        roster_day=settings.roster_day,
+        confirm_above=settings.approval_confirm_above,
+        # The sandbox is gateway settlement with pretend gateways: the core cannot tell.
+        settlement="manual" if settings.settlement == "manual" else "gateway",
+    )
+
+
+def build_gateways(settings: Settings, clock: Clock) -> Gateways | None:
+    """The bureau and bank gateways settlement runs through; None in manual settlement.
+
+    Raises ``ValueError`` when gateway settlement lacks its URLs or tokens (the CLI checks
+    ``Settings.gateway_problem`` first, to refuse to start with one line).
+    """
+    if settings.settlement == "manual":
+        return None
+    if settings.settlement == "sandbox":
+        from adapters.gateways.sandbox import SandboxGateway
+
+        zone = settings.zone
+        sandbox = SandboxGateway(today=lambda: clock.now().astimezone(zone).date())
+        return Gateways(bureau=sandbox, bank=sandbox)
+    problem = settings.gateway_problem()
+    if problem:
+        raise ValueError(problem)
+    from adapters.gateways.http import HttpPaymentGateway, HttpSocialInsuranceGateway
+
+    timeout, retries = settings.gateway_timeout, settings.gateway_retries
+    bureau_url, bureau_token = str(settings.bureau_gateway_url), str(settings.bureau_gateway_token)
+    bank_url, bank_token = str(settings.payment_gateway_url), str(settings.payment_gateway_token)
+    return Gateways(
+        bureau=HttpSocialInsuranceGateway(bureau_url, bureau_token, timeout, retries),
+        bank=HttpPaymentGateway(bank_url, bank_token, timeout, retries),
     )
 
 
@@ -68,16 +109,23 @@ class Services:
     settings: Settings
     db: Database
     ctx: Context
+    gateways: Gateways | None = None
+    """Set when settlement runs through gateways: the worker runs the queued jobs with them."""
 
     def close(self) -> None:
+        if self.gateways is not None:
+            for gateway in {id(g): g for g in (self.gateways.bureau, self.gateways.bank)}.values():
+                closer: Any = getattr(gateway, "close", None)
+                if callable(closer):
+                    closer()
         self.db.dispose()
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None) -> Services:
     settings = settings or Settings()
+    clock = clock or SystemClock()
+    gateways = build_gateways(settings, clock)
     db = Database(make_engine(settings.database_url))
     store = FilesystemDocumentStore(settings.documents_dir)
-    ctx = Context(
-        uow=db.uow, clock=clock or SystemClock(), documents=store, rules=rules_from(settings)
-    )
-    return Services(settings, db, ctx)
+    ctx = Context(uow=db.uow, clock=clock, documents=store, rules=rules_from(settings))
+    return Services(settings, db, ctx, gateways)

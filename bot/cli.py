@@ -16,6 +16,7 @@ import typer
 
 from bot.faq_cli import faq_app
 from bot.import_cli import import_app
+from bot.roster_cli import roster_app
 from bot.telegram_cli import telegram_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(import_app, name="import")
+app.add_typer(roster_app, name="roster")
 app.add_typer(telegram_app, name="telegram")
 
 
@@ -63,12 +65,18 @@ def _check_chat_settings() -> None:
             "(or set HRBOT_TELEGRAM_MODE=polling)",
             code=2,
         )
+    problem = settings.gateway_problem()
+    if problem:
+        fail(problem, code=2)
 
 
 def _services() -> Any:
     from bot.bootstrap import build
 
-    return build()
+    try:
+        return build()
+    except ValueError as error:  # settlement gateways configured by half
+        fail(str(error), code=2)
 
 
 @app.command()

@@ -124,7 +124,9 @@ class Conversation:
         except ConfirmationRequired as needed:  # dialogs offer the second tap; never crash
             params = needed.params
             talk.say(
-                "chat.batch_confirm_needed", total=params["total"], threshold=params["threshold"]
+                "chat.batch_confirm_needed",
+                total=params.get("total"),
+                threshold=params.get("threshold"),
             )
         except IllegalTransition as late:
             self._already_decided(talk, late)

@@ -113,7 +113,10 @@ def _import(
     from bot.bootstrap import build
     from bot.import_report import Texts, show_result, write_report
 
-    services = build()
+    try:
+        services = build()
+    except ValueError as error:  # settlement gateways configured by half
+        _fail(str(error), 2)
     t = Texts(services.settings.default_locale)
     console = _console()
     try:

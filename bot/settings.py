@@ -72,9 +72,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _bounds_in_order(self) -> Settings:
-        if self.base_min is not None and self.base_max is not None:
-            if self.base_min > self.base_max:
-                raise ValueError("HRBOT_BASE_MIN is above HRBOT_BASE_MAX")
+        low, high = self.base_min, self.base_max
+        if low is not None and high is not None and low > high:
+            raise ValueError("HRBOT_BASE_MIN is above HRBOT_BASE_MAX")
         return self
 
     def gateway_problem(self) -> str | None:

@@ -1,4 +1,5 @@
-"""The worker: the scheduler (escalation sweeps) and the outbox dispatcher, in one loop.
+"""The worker: the scheduler (escalation sweeps, the monthly rosters), the settlement jobs
+(gateway settlement only) and the outbox dispatcher, in one loop.
 
 ``hrbot worker`` runs it alone; ``hrbot serve`` runs it inside the web process unless
 ``--no-worker``. Each tick does its work in short transactions, so stopping between ticks (on
@@ -25,9 +26,13 @@ from bot.routing import ChannelRouter
 from core.services.alerts import sweep_escalations
 from core.services.countdowns import fire_due_reminders, plan_countdowns
 from core.services.delivery import deliver_due
+from core.services.roster import scheduled_rosters
+from core.services.settlement import run_settlement
 
 log = logging.getLogger("hrbot.worker")
 PLAN_EVERY_SECONDS = 60.0
+SETTLE_PER_TICK = 10
+"""Gateway jobs per round: each may wait on a slow bureau, and the round should stay short."""
 
 
 @dataclass
@@ -35,6 +40,9 @@ class Worker:
     services: Services
     router: ChannelRouter
     interval: float = 5.0
+    plan_rosters: bool = True
+    """Build the month's rosters in planning rounds (from ``HRBOT_ROSTER_DAY``); a process kept
+    to delivery alone (tests of leases and kills) turns it off."""
     owner: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
@@ -46,12 +54,16 @@ class Worker:
         self._planned_at = -PLAN_EVERY_SECONDS
 
     def tick(self) -> None:
-        """One round: plan and fire countdowns, fire due escalation steps, deliver notices."""
+        """One round: plan (countdowns, the month's rosters) and fire countdowns, run settlement
+        jobs, fire due escalation steps, deliver notices."""
         ctx, stop = self.services.ctx, self.stopping.is_set
         if time.monotonic() - self._planned_at >= PLAN_EVERY_SECONDS:
             plan_countdowns(ctx)
+            if self.plan_rosters:
+                self._build_rosters()
             self._planned_at = time.monotonic()
         fire_due_reminders(ctx, self.owner, stop=stop)
+        self._settle()
         swept = sweep_escalations(ctx, self.owner, stop=stop)
         delivered = deliver_due(ctx, self.router, self.renderer, self.owner, stop=stop)
         if swept.fired or swept.skipped or delivered.sent or delivered.retried or delivered.dead:
@@ -62,6 +74,42 @@ class Worker:
                 delivered.sent,
                 delivered.retried,
                 delivered.dead,
+            )
+
+    def _build_rosters(self) -> None:
+        # A roster that cannot be built (bad directory data) must not stop alerts and notices.
+        try:
+            built = scheduled_rosters(self.services.ctx)
+        except Exception:
+            log.exception("monthly roster build failed; trying again next round")
+            return
+        if built:
+            actions = [outcome.action for outcome in built]
+            log.info(
+                "rosters: %d built (%d created, %d replaced)",
+                len(built),
+                actions.count("created"),
+                actions.count("replaced"),
+            )
+
+    def _settle(self) -> None:
+        gateways = self.services.gateways
+        if gateways is None:
+            return
+        stop = self.stopping.is_set
+        try:  # as with rosters: a broken job must not hold up the notices behind it
+            result = run_settlement(
+                self.services.ctx, gateways, self.owner, limit=SETTLE_PER_TICK, stop=stop
+            )
+        except Exception:
+            log.exception("settlement round failed; trying again next round")
+            return
+        if result.done or result.failed or result.skipped:
+            log.info(
+                "settlement: %d done, %d failed, %d skipped",
+                result.done,
+                result.failed,
+                result.skipped,
             )
 
     async def run(self, stop: asyncio.Event) -> None:

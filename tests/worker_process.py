@@ -159,7 +159,7 @@ def rescuer(args: dict[str, Any]) -> dict[str, Any]:
     channel = LoggingChannel(args["log"], args["owner"])
     router = ChannelRouter(chats={Platform.RECORDING: channel})
     services = Services(Settings(), db, ctx)
-    worker = Worker(services, router, interval=0.05, owner=args["owner"])
+    worker = Worker(services, router, interval=0.05, owner=args["owner"], plan_rosters=False)
     worker.renderer = TaggingRenderer(worker.renderer)  # type: ignore[assignment]
     print("ready", flush=True)
     deadline = time.monotonic() + args.get("timeout", 60)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.dialogs.talk import Talk, printable
-from core.chat import Attachment, OutgoingButton
+from core.chat import Attachment
 from core.domain.errors import ConfirmationRequired, DocumentRejected
 from core.domain.periods import Period
 from core.services import batches, queries, review, roster
@@ -43,13 +43,8 @@ def build_roster(talk: Talk) -> None:
         talk.ctx, period, codes, actor_id=talk.employee.id, channel=talk.session.platform
     )
     for outcome in outcomes:
-        buttons: tuple[OutgoingButton, ...] = ()
-        if outcome.action == "unchanged" and outcome.batch_id is not None:
-            # No new card goes out for an unchanged batch: offer the check here instead.
-            buttons = _check_buttons(talk, outcome.batch_id)
         talk.say(
             "chat.roster_line",
-            buttons=buttons,
             branch_code=outcome.branch_code,
             period=str(period),
             action=outcome.action,
@@ -62,15 +57,10 @@ def build_roster(talk: Talk) -> None:
             transfers_out=outcome.transfers_out,
             differences=outcome.differences,
         )
-    if any(outcome.action in ("created", "replaced") for outcome in outcomes):
+    # The core pushes the check card (Verify / Return) for every batch still waiting for HR:
+    # new versions to the branch's HR, an unchanged one again to whoever asked.
+    if any(o.action in ("created", "replaced", "unchanged") for o in outcomes):
         talk.say("chat.roster_sent")
-
-
-def _check_buttons(talk: Talk, batch_id: int) -> tuple[OutgoingButton, ...]:
-    return (
-        talk.button("button.verify", "batch.verify", "primary", batch_id=batch_id),
-        talk.button("button.return", "batch.return", "danger", batch_id=batch_id),
-    )
 
 
 def verify(talk: Talk, batch_id: int) -> None:

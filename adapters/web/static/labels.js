@@ -13,7 +13,7 @@ window.HRBOT_CHAT = (function () {
       too_many: "一次最多 10 个文件", failed: "发送失败，请重试", choose_first: "请先选择身份",
       groups: { employee: "员工", hr: "分公司 HR", hr_manager: "HR 经理", hr_director: "HR 总监", finance: "财务" },
       roles: { employee: "员工", hr: "分公司 HR", hr_manager: "HR 经理", hr_director: "HR 总监", finance: "财务" },
-      shortcuts: { "/status": "我的社保", "/claim": "报销", "/progress": "进度", "/alerts": "告警",
+      shortcuts: { "/status": "我的社保", "/claim": "报销", "/progress": "进度", "/alerts": "告警", "/roster": "花名册",
         "/approvals": "待审批", "/cancel": "取消", "/help": "帮助" },
     },
     en: {
@@ -25,14 +25,14 @@ window.HRBOT_CHAT = (function () {
       too_many: "At most 10 files at once", failed: "Could not send; please try again", choose_first: "Choose who you are first",
       groups: { employee: "Employees", hr: "Branch HR", hr_manager: "HR manager", hr_director: "HR director", finance: "Finance" },
       roles: { employee: "Employee", hr: "Branch HR", hr_manager: "HR manager", hr_director: "HR director", finance: "Finance" },
-      shortcuts: { "/status": "My status", "/claim": "Claim", "/progress": "Progress", "/alerts": "Alerts",
+      shortcuts: { "/status": "My status", "/claim": "Claim", "/progress": "Progress", "/alerts": "Alerts", "/roster": "Roster",
         "/approvals": "Approvals", "/cancel": "Cancel", "/help": "Help" },
     },
   };
   const ROLE_SHORTCUTS = {
     employee: ["/status", "/claim", "/progress", "/cancel", "/help"],
-    hr: ["/alerts", "/status", "/claim", "/progress", "/help"],
-    hr_manager: ["/alerts", "/status", "/help"],
+    hr: ["/alerts", "/roster", "/status", "/claim", "/progress", "/help"],
+    hr_manager: ["/alerts", "/roster", "/status", "/help"],
     hr_director: ["/alerts", "/status", "/help"],
     finance: ["/approvals", "/status", "/claim", "/progress", "/help"],
   };
