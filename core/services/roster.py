@@ -142,7 +142,12 @@ def _build_one(
     record_ids = _ensure_records(uow, month, due_date, roster)
     if batch is not None and _unchanged(uow, batch, roster, due_date):
         _set_figures(batch, roster, due_date)  # counts of a batch built elsewhere, refreshed
-        if actor is not None and batch.state in (BatchState.DRAFT, BatchState.RETURNED):
+        if batch.state is BatchState.RETURNED:
+            # Rebuilt after a return: what was fixed may not show in the lines (an ID number,
+            # a department), so the same lines go back to HR to check again.
+            _restart(ctx, uow, batch, actor)
+            _send_to_hr(ctx, uow, batch)
+        elif actor is not None and batch.state is BatchState.DRAFT:
             _send_to_hr(ctx, uow, batch, asked_by=actor)  # asked for it: the card again
         return _outcome(branch, "unchanged", batch)
     action = "created" if batch is None else "replaced"

@@ -202,3 +202,18 @@ def test_a_year_of_rosters_holds_every_person_month_once(ctx: Context) -> None:
     branch_of = {(e, str(p)): b for e, p, b in rows}
     assert branch_of[(people[0].id, "2026-04")] == bj.id
     assert branch_of[(people[0].id, "2026-09")] == sh.id  # moved back on the month's last day
+
+
+def test_rebuilding_a_returned_batch_sends_it_back_to_hr_even_unchanged(
+    ctx: Context, org: Org
+) -> None:
+    from core.services.batches import return_batch
+
+    (built,) = build_roster(ctx, NOV)
+    return_batch(ctx, built.batch_id or 0, org.hr.id, "身份证号缺失")
+    (again,) = build_roster(ctx, NOV)
+    assert again.action == "unchanged"
+    with ctx.uow() as uow:
+        assert uow.batches.get(built.batch_id or 0).state is BatchState.DRAFT
+    assert len(notices(ctx, "batch.check_requested")) == 2
+    verify_batch(ctx, built.batch_id or 0, org.hr.id)
