@@ -6,7 +6,8 @@ branch leave (a year of former employees is on file), about 2% are hired, and fi
 branch move to the next branch (``assignments`` rows, as ``DirectoryRepository.record_move``
 writes them; half in October, half in November); each branch has its HR person in
 ``responsibilities``, so the HR card goes out per batch as in real use, with base bounds set so
-some lines are flagged. Between runs the period's batches, lines, records, outbox and audit rows
+some lines are flagged (and 1% of people without an ID number on file, 0.1% without a base, for
+the card to list). Between runs the period's batches, lines, records, outbox and audit rows
 are deleted, so each run builds the same 100 batches from nothing. Reported: wall time (median
 of ``RUNS``), peak Python memory (``tracemalloc``, a separate run: tracing slows Python), and the
 SQL statements issued (a ``before_cursor_execute`` listener on the engine; an executemany counts
@@ -363,7 +364,7 @@ def reset(b: Backend) -> None:
 
 
 def written(b: Backend) -> tuple[Any, ...]:
-    """What a run wrote for PERIOD: lines, their sums and flags, records, batch totals, cards."""
+    """What a run wrote for PERIOD: lines, their sums and flags, records, batch totals."""
     lines, batches, c = t.batch_lines, t.batches, t.contributions
     with b.engine.connect() as conn:
         line_sums = conn.execute(
