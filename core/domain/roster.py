@@ -20,7 +20,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from core.domain.directory import Employee, employed_in
+from core.domain.directory import Employee
 from core.domain.periods import Period
 
 CENT = Decimal("0.01")
@@ -85,12 +85,16 @@ class Placement:
 
     def branch_for(self, period: Period) -> int | None:
         """The branch paying ``period`` for this person, or None when not employed in it."""
-        if not employed_in(self.hire_date, self.leave_date, period):
-            return None
-        last = period.last_day()
-        if self.leave_date is not None and self.leave_date < last:
-            last = self.leave_date
-        return self.branch_on(last)
+        return self.branch_between(period.first_day(), period.last_day())
+
+    def branch_between(self, first: date, last: date) -> int | None:
+        """``branch_for`` a month given by its first and last day (computed once per build)."""
+        leave = self.leave_date
+        if self.hire_date > last or (leave is not None and leave < first):
+            return None  # not employed at any time in the month
+        if leave is not None and leave < last:
+            last = leave
+        return self.branch_on(last) if self.history else self.branch_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,19 +138,23 @@ def build_rosters(
     """Every branch's roster for ``period`` (a branch appears only when it has a line or a
     removal)."""
     previous = period.shift(-1)
+    month = (period.first_day(), period.last_day())
+    month_before = (previous.first_day(), previous.last_day())
+    shares: dict[Decimal, tuple[Decimal, Decimal]] = {}  # many people share a base
     lines: dict[int, list[RosterLine]] = {}
     missing: dict[int, list[int]] = {}
     leavers: dict[int, int] = {}
     transfers_out: dict[int, int] = {}
     for placement in placements:
-        now_at, before_at = placement.branch_for(period), placement.branch_for(previous)
+        now_at = placement.branch_between(*month)
+        before_at = placement.branch_between(*month_before)
         if before_at is not None and now_at != before_at:
             counter = leavers if now_at is None else transfers_out
             counter[before_at] = counter.get(before_at, 0) + 1
         if now_at is None:
             continue
         change = None
-        if before_at is None and Period.of(placement.hire_date) == period:
+        if before_at is None and placement.hire_date >= month[0]:
             change = LineChange.JOINER
         elif before_at is not None and before_at != now_at:
             change = LineChange.TRANSFER_IN
@@ -154,7 +162,9 @@ def build_rosters(
         if base is None:
             missing.setdefault(now_at, []).append(placement.employee_id)
             base = Decimal("0")
-        employer, employee = rates.amounts(base)
+        if base not in shares:
+            shares[base] = rates.amounts(base)
+        employer, employee = shares[base]
         line = RosterLine(placement.employee_id, base, employer, employee, change)
         lines.setdefault(now_at, []).append(line)
     branches = set(lines) | set(leavers) | set(transfers_out)

@@ -236,7 +236,9 @@ class BatchRepository(_Repository):
         query = (
             select(t.employees.c.name)
             .join(lines, lines.c.employee_id == t.employees.c.id)
-            .where(lines.c.batch_id == batch_id, t.employees.c.id_number.is_(None))
+            # "coalesce(…) = ''" rather than "IS NULL": SQLite would otherwise start from the
+            # unique index on id_number and scan the batch's lines once per person without one.
+            .where(lines.c.batch_id == batch_id, func.coalesce(t.employees.c.id_number, "") == "")
             .order_by(t.employees.c.employee_no)
         )
         return self.session.scalars(query).all()

@@ -172,7 +172,8 @@ batch_lines = Table(
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("contribution_batches.id"), nullable=False, index=True),
     Column("employee_id", ForeignKey("employees.id"), nullable=False),
-    Column("contribution_id", ForeignKey("contributions.id"), nullable=False),
+    # Indexed: deleting a record must not scan every line on file for references to it.
+    Column("contribution_id", ForeignKey("contributions.id"), nullable=False, index=True),
     Column("base", MONEY, nullable=False),
     Column("employer_amount", MONEY, nullable=False),
     Column("employee_amount", MONEY, nullable=False),

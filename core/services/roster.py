@@ -82,10 +82,12 @@ def build_roster(
                     wanted.add(held.branch_id)
         everyone = {b.id: b for b in uow.directory.branches()}
         month = _Month(period, rosters, existing, holders, uow.rosters.records(period))
-        outcomes = [
-            _build_one(ctx, uow, everyone[branch_id], month, actor)
+        decided = [
+            _decide(ctx, uow, everyone[branch_id], month, actor)
             for branch_id in sorted(wanted, key=lambda b: everyone[b].code)
         ]
+        written = _write(ctx, uow, month, [d for d in decided if isinstance(d, _Write)], actor)
+        outcomes = [written[d.branch.code] if isinstance(d, _Write) else d for d in decided]
         audit(
             uow,
             ctx.now(),
@@ -123,9 +125,20 @@ class _Month:
     records: dict[int, StoredRecord]
 
 
-def _build_one(
+@dataclass(frozen=True)
+class _Write:
+    """A branch whose batch gets new lines: created, or replaced by a new version."""
+
+    branch: Branch
+    batch: ContributionBatch | None
+    roster: Roster
+    due_date: date
+
+
+def _decide(
     ctx: Context, uow: UnitOfWork, branch: Branch, month: _Month, actor: Employee | None
-) -> RosterOutcome:
+) -> RosterOutcome | _Write:
+    """What happens to one branch's batch; only the ones needing new lines are left to write."""
     period, existing, holders = month.period, month.existing, month.holders
     roster = month.rosters.get(branch.id) or Roster(branch.id, period, ())
     batch = existing.get(branch.id)
@@ -139,75 +152,97 @@ def _build_one(
     if batch is None and not lines and not (roster.leavers or roster.transfers_out):
         return RosterOutcome(branch.code, "empty", None, 0, Decimal("0"))
     due_date = period.day(branch.due_day)
-    record_ids = _ensure_records(uow, month, due_date, roster)
-    if batch is not None and _unchanged(uow, batch, roster, due_date):
-        _set_figures(batch, roster, due_date)  # counts of a batch built elsewhere, refreshed
-        if batch.state is BatchState.RETURNED:
-            # Rebuilt after a return: what was fixed may not show in the lines (an ID number,
-            # a department), so the same lines go back to HR to check again.
-            _restart(ctx, uow, batch, actor)
-            _send_to_hr(ctx, uow, batch)
-        elif actor is not None and batch.state is BatchState.DRAFT:
-            _send_to_hr(ctx, uow, batch, asked_by=actor)  # asked for it: the card again
-        return _outcome(branch, "unchanged", batch)
-    action = "created" if batch is None else "replaced"
-    if batch is None:
-        created = uow.batches.create(branch.id, period, due_date, ctx.now())
-        if created is None:
-            raise IllegalTransition("another build created this batch meanwhile", state="built")
-        batch = uow.batches.get(created)
-    else:
+    if batch is None or not _unchanged(uow, batch, roster, due_date):
+        return _Write(branch, batch, roster, due_date)
+    _set_figures(batch, roster, due_date)  # counts of a batch built elsewhere, refreshed
+    if batch.state is BatchState.RETURNED:
+        # Rebuilt after a return: what was fixed may not show in the lines (an ID number, a
+        # department), so the same lines go back to HR to check again.
         _restart(ctx, uow, batch, actor)
-    old_people = set(uow.batches.employee_ids(batch.id))
-    uow.rosters.replace_lines(batch.id, roster.lines, record_ids)
-    _drop_orphans(uow, month, old_people - {line.employee_id for line in roster.lines})
-    _set_figures(batch, roster, due_date)
-    audit(
-        uow,
-        ctx.now(),
-        f"batch.{action}",
-        ("batch", batch.id),
-        actor,
-        (None, batch.state) if action == "created" else None,
-        version=batch.version,
-        headcount=batch.headcount,
-        total=str(batch.total),
-    )
+        _send_to_hr(ctx, uow, batch)
+    elif actor is not None and batch.state is BatchState.DRAFT:
+        _send_to_hr(ctx, uow, batch, asked_by=actor)  # asked for it: the card again
+    return _outcome(branch, "unchanged", batch)
+
+
+def _write(
+    ctx: Context, uow: UnitOfWork, month: _Month, writes: list[_Write], actor: Employee | None
+) -> dict[str, RosterOutcome]:
+    """Records, then every batch's lines in one go, then figures, audit and HR's cards."""
+    if not writes:
+        return {}
+    _ensure_records(uow, month, writes)
+    batches = {}
+    for write in writes:
+        if write.batch is None:
+            created = uow.batches.create(write.branch.id, month.period, write.due_date, ctx.now())
+            if created is None:
+                raise IllegalTransition("another build created this batch meanwhile", state="built")
+            batches[write.branch.code] = uow.batches.get(created)
+        else:
+            _restart(ctx, uow, write.batch, actor)
+            batches[write.branch.code] = write.batch
+    ids = [batch.id for batch in batches.values()]
+    before = uow.rosters.people_on(ids)
+    lines = {batches[w.branch.code].id: w.roster.lines for w in writes}
+    uow.rosters.replace_lines(lines, {e: r.id for e, r in month.records.items()})
+    now_on = {line.employee_id for w in writes for line in w.roster.lines}
+    _drop_orphans(uow, month, set().union(*before.values()) - now_on)
+    outcomes = {}
+    for write in writes:
+        batch = batches[write.branch.code]
+        action = "created" if write.batch is None else "replaced"
+        _set_figures(batch, write.roster, write.due_date)
+        audit(
+            uow,
+            ctx.now(),
+            f"batch.{action}",
+            ("batch", batch.id),
+            actor,
+            (None, batch.state) if action == "created" else None,
+            version=batch.version,
+            headcount=batch.headcount,
+            total=str(batch.total),
+        )
+        outcomes[write.branch.code] = _outcome(write.branch, action, batch)
     uow.flush()
-    _send_to_hr(ctx, uow, batch)
-    return _outcome(branch, action, batch)
+    for batch in batches.values():
+        _send_to_hr(ctx, uow, batch)
+    return outcomes
 
 
-def _ensure_records(
-    uow: UnitOfWork, month: _Month, due_date: date, roster: Roster
-) -> dict[int, int]:
-    """A contribution record for every line (added, or updated while unpaid); ids by person."""
+def _ensure_records(uow: UnitOfWork, month: _Month, writes: list[_Write]) -> None:
+    """A contribution record for every line (added, or updated while unpaid), kept current in
+    ``month.records``."""
     stored = month.records
     new, changed = [], []
-    for line in roster.lines:
-        record = stored.get(line.employee_id)
-        if record is None:
-            new.append(line)
-        elif not record.paid and (
-            (record.base, record.employer_amount, record.employee_amount, record.due_date)
-            != (line.base, line.employer_amount, line.employee_amount, due_date)
-        ):
-            changed.append((record.id, line, due_date))
-            stored[line.employee_id] = StoredRecord(
-                record.id, line.base, line.employer_amount, line.employee_amount, due_date, False
-            )
-    added = uow.rosters.add_records(month.period, due_date, new)
-    for line in new:
+    for write in writes:
+        due = write.due_date
+        for line in write.roster.lines:
+            record = stored.get(line.employee_id)
+            wanted = (line.base, line.employer_amount, line.employee_amount, due)
+            if record is None:
+                new.append((line, due))
+            elif not record.paid and (
+                (record.base, record.employer_amount, record.employee_amount, record.due_date)
+                != wanted
+            ):
+                changed.append((record.id, line, due))
+                stored[line.employee_id] = StoredRecord(record.id, *wanted, paid=False)
+    uow.rosters.update_records(changed)
+    if not new:
+        return
+    uow.rosters.add_records(month.period, new)
+    ids = uow.rosters.record_ids(month.period)
+    for line, due in new:
         stored[line.employee_id] = StoredRecord(
-            added[line.employee_id],
+            ids[line.employee_id],
             line.base,
             line.employer_amount,
             line.employee_amount,
-            due_date,
-            False,
+            due,
+            paid=False,
         )
-    uow.rosters.update_records(changed)
-    return {line.employee_id: stored[line.employee_id].id for line in roster.lines}
 
 
 def _unchanged(uow: UnitOfWork, batch: ContributionBatch, roster: Roster, due_date: date) -> bool:

@@ -114,6 +114,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("batch_lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("change", sa.String(length=16), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_batch_lines_contribution_id"), ["contribution_id"], unique=False
+        )
 
     with op.batch_alter_table("contribution_batches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("failure_message", sa.Text(), nullable=True))
@@ -143,6 +146,7 @@ def downgrade() -> None:
         batch_op.drop_column("failure_message")
 
     with op.batch_alter_table("batch_lines", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_batch_lines_contribution_id"))
         batch_op.drop_column("change")
 
     with op.batch_alter_table("record_documents", schema=None) as batch_op:
