@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from core.domain.directory import Employee
 from core.domain.periods import Period
@@ -53,9 +54,9 @@ class Rates:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """What the roster needs of a person: employment dates, base, and branch history."""
+class Placement(NamedTuple):
+    """What the roster needs of a person: employment dates, base, and branch history (a tuple:
+    a build reads one per person on file)."""
 
     employee_id: int
     hire_date: date
@@ -109,8 +110,9 @@ class StoredRecord:
     paid: bool
 
 
-@dataclass(frozen=True)
-class RosterLine:
+class RosterLine(NamedTuple):
+    """One person on one roster (a tuple: a group's roster makes 100k of them)."""
+
     employee_id: int
     base: Decimal
     employer_amount: Decimal

@@ -8,7 +8,7 @@ ORM objects, so their state changes keep the compare-and-set of the mapping.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -69,21 +69,11 @@ class RosterStore:
 
     def add_records(self, period: Period, lines: Sequence[tuple[RosterLine, date]]) -> None:
         """Unpaid records for the lines' people, each due on its branch's due date."""
-        month = str(period)
+        month, stored_date = str(period), self._date_form()
         self._insert_many(
             t.contributions,
             ("employee_id", "period", "base", "employer_amount", "employee_amount", "due_date"),
-            [
-                (
-                    line.employee_id,
-                    month,
-                    _fen(line.base),
-                    _fen(line.employer_amount),
-                    _fen(line.employee_amount),
-                    self._date(due),
-                )
-                for line, due in lines
-            ],
+            [(line.employee_id, month, *_fens(line), stored_date(due)) for line, due in lines],
         )
 
     def record_ids(self, period: Period) -> dict[int, int]:
@@ -184,9 +174,7 @@ class RosterStore:
                     batch_id,
                     line.employee_id,
                     record_ids[line.employee_id],
-                    _fen(line.base),
-                    _fen(line.employer_amount),
-                    _fen(line.employee_amount),
+                    *_fens(line),
                     str(line.change) if line.change else None,
                 )
                 for batch_id, batch_lines in lines.items()
@@ -213,14 +201,20 @@ class RosterStore:
         statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
         connection.exec_driver_sql(statement, rows)
 
-    def _date(self, day: date) -> date | str:
-        # SQLAlchemy keeps SQLite dates as ISO text; PostgreSQL's driver takes the date itself.
-        return day.isoformat() if self.session.get_bind().dialect.name == "sqlite" else day
+    def _date_form(self) -> Callable[[date], date | str]:
+        """How the driver takes a date column: SQLAlchemy keeps SQLite dates as ISO text."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            return date.isoformat
+        return lambda day: day
 
 
-def _fen(amount: Decimal) -> int:
-    """Yuan as the integer fen ``Money`` stores (amounts here have at most two decimals)."""
-    return int(amount.scaleb(2))
+def _fens(line: RosterLine) -> tuple[int, int, int]:
+    """The line's amounts as the integer fen ``Money`` stores (at most two decimals here)."""
+    return (
+        int(line.base.scaleb(2)),
+        int(line.employer_amount.scaleb(2)),
+        int(line.employee_amount.scaleb(2)),
+    )
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> list[list[int]]:
