@@ -33,8 +33,7 @@ from core.services.cards import close_cards
 from core.services.claims import resume_held_claims
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.review import ask_finance, batch_params
-from core.services.scope import require_scope
+from core.services.review import ask_finance, batch_for, batch_params
 from core.services.vouchers import receipt_lines, text_pdf
 
 if TYPE_CHECKING:
@@ -53,9 +52,7 @@ def request_finance_approval(
 ) -> ContributionBatch:
     """HR asks the branch's finance approvers to approve (moving a verified batch on first)."""
     with ctx.uow() as uow:
-        actor = uow.directory.employee(actor_id)
-        batch = uow.batches.get(batch_id)
-        require_scope(uow, actor, batch.branch_id, *HR_ROLES)
+        actor, batch = batch_for(uow, batch_id, actor_id, *HR_ROLES)
         ask_finance(ctx, uow, batch, actor, channel)
         audit(uow, ctx.now(), "batch.remind_finance", ("batch", batch.id), actor, channel=channel)
         uow.commit()
@@ -71,9 +68,7 @@ def approve_batch(
 ) -> ContributionBatch:
     """Finance approves; above ``confirm_above`` only when ``confirmed`` (a second tap)."""
     with ctx.uow() as uow:
-        actor = uow.directory.employee(actor_id)
-        batch = uow.batches.get(batch_id)
-        require_scope(uow, actor, batch.branch_id, Role.FINANCE)
+        actor, batch = batch_for(uow, batch_id, actor_id, Role.FINANCE)
         threshold = ctx.rules.confirm_above
         if threshold is not None and batch.total > threshold and not confirmed:
             batch.check("approve", actor.id)  # a decided batch or the verifier is refused first
@@ -110,9 +105,7 @@ def return_batch(
     ctx: Context, batch_id: int, actor_id: int, reason: str, channel: str | None = None
 ) -> ContributionBatch:
     with ctx.uow() as uow:
-        actor = uow.directory.employee(actor_id)
-        batch = uow.batches.get(batch_id)
-        require_scope(uow, actor, batch.branch_id, Role.FINANCE, *HR_ROLES)
+        actor, batch = batch_for(uow, batch_id, actor_id, Role.FINANCE, *HR_ROLES)
         batch.return_reason = require_reason(reason, "return a batch")
         moved = batch.move("return", actor.id)
         audit(
@@ -257,9 +250,7 @@ def attach_batch_receipt(
 ) -> int:
     """HR uploads the bureau's receipt for a paid batch; it is filed in every record on it."""
     with ctx.uow() as uow:
-        actor = uow.directory.employee(actor_id)
-        batch = uow.batches.get(batch_id)
-        require_scope(uow, actor, batch.branch_id, *PAYERS)
+        actor, batch = batch_for(uow, batch_id, actor_id, *PAYERS)
         if batch.state is not BatchState.PAID:
             raise InvalidValue("a receipt can be filed once the batch is paid", state=batch.state)
         people = uow.batches.employee_ids(batch.id)
@@ -279,9 +270,7 @@ def confirm_batch_paid(
 ) -> ContributionBatch:
     """Manual settlement: finance or HR says the approved batch was filed and paid."""
     with ctx.uow() as uow:
-        actor = uow.directory.employee(actor_id)
-        batch = uow.batches.get(batch_id)
-        require_scope(uow, actor, batch.branch_id, *PAYERS)
+        actor, batch = batch_for(uow, batch_id, actor_id, *PAYERS)
         audit(uow, ctx.now(), "batch.confirm_paid", ("batch", batch.id), actor, channel=channel)
         if batch.state is BatchState.APPROVED:
             mark_submitted(ctx, uow, batch, reference)
@@ -320,9 +309,7 @@ def retry_batch(
 ) -> ContributionBatch:
     """Try a failed batch again, with the same idempotency keys (never filed or paid twice)."""
     with ctx.uow() as uow:
-        actor = uow.directory.employee(actor_id)
-        batch = uow.batches.get(batch_id)
-        require_scope(uow, actor, batch.branch_id, *PAYERS)
+        actor, batch = batch_for(uow, batch_id, actor_id, *PAYERS)
         moved = batch.move("retry")
         audit(uow, ctx.now(), "batch.retry", ("batch", batch.id), actor, moved, channel)
         close_cards(ctx, uow, ("batch", batch.id), "retried", actor)

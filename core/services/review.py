@@ -76,14 +76,22 @@ def finance_card_params(ctx: Context, uow: UnitOfWork, batch: ContributionBatch)
     }
 
 
+def batch_for(
+    uow: UnitOfWork, batch_id: int, actor_id: int, *roles: Role
+) -> tuple[Employee, ContributionBatch]:
+    """The actor and the batch, once the actor is shown to hold one of ``roles`` for its branch."""
+    actor = uow.directory.employee(actor_id)
+    batch = uow.batches.get(batch_id)
+    require_scope(uow, actor, batch.branch_id, *roles)
+    return actor, batch
+
+
 def verify_batch(
     ctx: Context, batch_id: int, actor_id: int, channel: str | None = None
 ) -> ContributionBatch:
     """HR has checked the roster: it is verified and goes straight to finance for approval."""
     with ctx.uow() as uow:
-        actor = uow.directory.employee(actor_id)
-        batch = uow.batches.get(batch_id)
-        require_scope(uow, actor, batch.branch_id, *HR_ROLES)
+        actor, batch = batch_for(uow, batch_id, actor_id, *HR_ROLES)
         moved = batch.move("verify", actor.id)
         audit(uow, ctx.now(), "batch.verify", ("batch", batch.id), actor, moved, channel)
         close_cards(ctx, uow, ("batch", batch.id), "verified", actor)
