@@ -69,19 +69,11 @@ def build_roster(
         if only_missing:
             branches = [b for b in branches if b.id not in existing]
         rosters = build_rosters(period, uow.rosters.placements(period), ctx.rules.rates)
-        holders = uow.rosters.holders(period)
-        wanted = {b.id for b in branches}
-        by_id = {batch.id: batch for batch in existing.values()}
-        # A person moving onto a branch being built leaves the old branch's batch in the same
-        # transaction, so nobody is ever on two rosters of one month.
-        for roster in [rosters[b] for b in list(wanted) if b in rosters]:
-            for line in roster.lines:
-                held = by_id.get(holders.get(line.employee_id, -1))
-                moved = held is not None and held.branch_id != roster.branch_id
-                if moved and held is not None and held.state in UNAPPROVED:
-                    wanted.add(held.branch_id)
+        month = _Month(
+            period, rosters, existing, uow.rosters.holders(period), uow.rosters.records(period)
+        )
+        wanted = month.with_old_branches({b.id for b in branches})
         everyone = {b.id: b for b in uow.directory.branches()}
-        month = _Month(period, rosters, existing, holders, uow.rosters.records(period))
         decided = [
             _decide(ctx, uow, everyone[branch_id], month, actor)
             for branch_id in sorted(wanted, key=lambda b: everyone[b].code)
@@ -122,7 +114,21 @@ class _Month:
     rosters: dict[int, Roster]
     existing: dict[int, ContributionBatch]
     holders: dict[int, int]
+    """Employee id → the batch of the month whose lines hold them."""
     records: dict[int, StoredRecord]
+
+    def with_old_branches(self, wanted: set[int]) -> set[int]:
+        """``wanted`` plus the branches whose unapproved batch still holds someone who has
+        moved onto a wanted branch: rebuilt in the same transaction, so nobody is ever on two
+        rosters of one month."""
+        by_id = {batch.id: batch for batch in self.existing.values()}
+        found = set(wanted)
+        for roster in [self.rosters[b] for b in wanted if b in self.rosters]:
+            for line in roster.lines:
+                held = by_id.get(self.holders.get(line.employee_id, -1))
+                if held and held.branch_id != roster.branch_id and held.state in UNAPPROVED:
+                    found.add(held.branch_id)
+        return found
 
 
 @dataclass(frozen=True)
