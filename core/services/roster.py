@@ -178,16 +178,7 @@ def _write(
     if not writes:
         return {}
     _ensure_records(uow, month, writes)
-    batches = {}
-    for write in writes:
-        if write.batch is None:
-            created = uow.batches.create(write.branch.id, month.period, write.due_date, ctx.now())
-            if created is None:
-                raise IllegalTransition("another build created this batch meanwhile", state="built")
-            batches[write.branch.code] = uow.batches.get(created)
-        else:
-            _restart(ctx, uow, write.batch, actor)
-            batches[write.branch.code] = write.batch
+    batches = {w.branch.code: _open_batch(ctx, uow, month.period, w, actor) for w in writes}
     ids = [batch.id for batch in batches.values()]
     before = uow.rosters.people_on(ids)
     lines = {batches[w.branch.code].id: w.roster.lines for w in writes}
@@ -215,6 +206,19 @@ def _write(
     for batch in batches.values():
         _send_to_hr(ctx, uow, batch)
     return outcomes
+
+
+def _open_batch(
+    ctx: Context, uow: UnitOfWork, period: Period, write: _Write, actor: Employee | None
+) -> ContributionBatch:
+    """The batch that takes the new lines: a new draft, or the old one as a new version."""
+    if write.batch is not None:
+        _restart(ctx, uow, write.batch, actor)
+        return write.batch
+    created = uow.batches.create(write.branch.id, period, write.due_date, ctx.now())
+    if created is None:
+        raise IllegalTransition("another build created this batch meanwhile", state="built")
+    return uow.batches.get(created)
 
 
 def _ensure_records(uow: UnitOfWork, month: _Month, writes: list[_Write]) -> None:
