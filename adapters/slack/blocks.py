@@ -22,7 +22,16 @@ BUTTONS_PER_ROW = 25
 LABEL_LIMIT = 75
 
 CONFIRMED_ACTIONS = frozenset(
-    {"claim.approve", "claim.reject", "claim.return", "claim.pay", "batch.approve", "batch.return"}
+    {
+        "claim.approve",
+        "claim.reject",
+        "claim.return",
+        "claim.pay",
+        "batch.verify",
+        "batch.approve",
+        "batch.return",
+        "batch.paid",
+    }
 )
 """Decisions that move money or a claim: Slack asks "are you sure?" before sending the click."""
 
