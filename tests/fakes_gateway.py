@@ -36,6 +36,8 @@ class FakeGateway:
     token: str
     url: str = ""
     paid_on: str = "2026-10-15"
+    receipt_pdf: bytes = RECEIPT_PDF
+    """What batch payments send back as their receipt."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     """Every request, in arrival order: ``{"path", "headers", "json"}``."""
     filings: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -84,7 +86,7 @@ class FakeGateway:
         self.payments[key] = body
         answer = {"reference": reference, "paid_on": self.paid_on}
         if path == "/batch-payments":
-            answer["receipt_pdf"] = base64.b64encode(RECEIPT_PDF).decode()
+            answer["receipt_pdf"] = base64.b64encode(self.receipt_pdf).decode()
         return answer
 
 

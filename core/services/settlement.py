@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from core.domain.batches import BatchState, FailureCause
 from core.domain.claims import ClaimState
 from core.domain.directory import Role
+from core.domain.documents import check_upload
+from core.domain.errors import DocumentRejected
 from core.domain.notifications import Button
 from core.domain.settlement import JobKind, JobState, SettlementJob
 from core.ports import (
@@ -184,11 +186,29 @@ def _succeeded(ctx: Context, uow: UnitOfWork, job: SettlementJob, receipt: Gatew
         mark_submitted(ctx, uow, batch, receipt.reference)
         uow.settlement.queue(JobKind.BATCH_PAY, batch.id, batch.idempotency_key("pay"), ctx.now())
         return
-    document = None
-    if receipt.document:
-        document = (f"receipt-{batch.period}-{receipt.reference}.pdf", receipt.document)
     paid_on = receipt.paid_on or ctx.today()
+    document = _bank_receipt(ctx, uow, batch.id, receipt)
     mark_paid(ctx, uow, batch, paid_on, receipt.reference, document, channel="gateway")
+
+
+def _bank_receipt(
+    ctx: Context, uow: UnitOfWork, batch_id: int, receipt: GatewayReceipt
+) -> tuple[str, bytes] | None:
+    """The bank's receipt if it passes the upload checks; otherwise hrbot files its own.
+
+    The money has moved: a receipt we will not keep (active content, not a PDF) must never stop
+    the payment from being recorded, or the job would repeat forever.
+    """
+    if not receipt.document:
+        return None
+    name = f"receipt-{batch_id}-{receipt.reference}.pdf"
+    try:
+        check_upload(name, receipt.document, ctx.rules.max_upload_bytes)
+    except DocumentRejected as refused:
+        reason = str(refused.params.get("reason", "refused"))
+        audit(uow, ctx.now(), "batch.receipt_refused", ("batch", batch_id), reason=reason)
+        return None
+    return name, receipt.document
 
 
 def _failed(ctx: Context, uow: UnitOfWork, job: SettlementJob) -> None:

@@ -29,7 +29,15 @@ from core.services.context import Context
 from core.services.review import verify_batch
 from core.services.roster import build_roster
 from core.services.settlement import Gateways, SettlementResult, run_settlement
-from tests.factories import Org, add_employee, add_records, make_org, notices, open_complete_claim
+from tests.factories import (
+    Org,
+    add_employee,
+    add_records,
+    audit_trail,
+    make_org,
+    notices,
+    open_complete_claim,
+)
 from tests.fakes_gateway import FakeGateway, gateway_server
 
 NOV = Period(2026, 11)
@@ -242,3 +250,20 @@ def test_a_lost_lease_records_nothing_and_the_next_worker_repeats_the_key(
     settle(ctx, gateways)
     assert state_of(ctx, batch_id) is BatchState.PAID and job_id
     assert len(gateway.filings) == 1
+
+
+def test_a_receipt_the_checks_refuse_never_stops_the_payment_being_recorded(
+    ctx: Context, org: Org, gateway: FakeGateway, gateways: Gateways
+) -> None:
+    """The bank's PDF carries JavaScript: hrbot files its own receipt and records the payment."""
+    from tests.fakes_gateway import RECEIPT_PDF
+
+    gateway.receipt_pdf = RECEIPT_PDF.replace(b"/Type /Catalog", b"/Type /Catalog /JavaScript 1")
+    batch_id = approved_batch(ctx, org)
+    settle(ctx, gateways)
+    assert state_of(ctx, batch_id) is BatchState.PAID
+    with ctx.uow() as uow:
+        (receipt,) = uow.records.of_employee(org.employee.id, RecordKind.CONTRIBUTION_RECEIPT)
+        assert b"JavaScript" not in ctx.documents.get(receipt.storage_key)
+    actions = [e.action for e in audit_trail(ctx, "batch", batch_id)]
+    assert "batch.receipt_refused" in actions
