@@ -574,22 +574,12 @@ class RecordRepository(_Repository):
         )
         return len(employee_ids)
 
-    def get(self, document_id: int) -> RecordDocument:
-        found = self.session.get(RecordDocument, document_id)
-        if found is None:
-            raise NotFound(f"no document {document_id}", kind="document")
-        return found
-
     def of_employee(
         self, employee_id: int, kind: RecordKind | None = None
     ) -> Sequence[RecordDocument]:
         query = select(RecordDocument).where(t.record_documents.c.employee_id == employee_id)
         if kind is not None:
             query = query.where(t.record_documents.c.kind == kind)
-        return self.session.scalars(query.order_by(t.record_documents.c.id)).all()
-
-    def of_batch(self, batch_id: int) -> Sequence[RecordDocument]:
-        query = select(RecordDocument).where(t.record_documents.c.batch_id == batch_id)
         return self.session.scalars(query.order_by(t.record_documents.c.id)).all()
 
 

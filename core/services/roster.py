@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from core.domain.batches import UNAPPROVED, BatchLine, BatchState, ContributionBatch
+from core.domain.batches import UNAPPROVED, BatchState, ContributionBatch
 from core.domain.directory import HR_ROLES, Branch, Employee, Role
 from core.domain.errors import IllegalTransition, NotFound
 from core.domain.periods import Period
@@ -357,12 +357,6 @@ def _send_to_hr(
             buttons=hr_card_buttons(batch),
             subject=("batch", batch.id),
         )
-
-
-def roster_lines(ctx: Context, batch_id: int) -> list[BatchLine]:
-    """A batch's lines (for the dashboard and tests)."""
-    with ctx.uow() as uow:
-        return list(uow.batches.lines(batch_id))
 
 
 def describe(outcome: RosterOutcome) -> dict[str, Any]:
