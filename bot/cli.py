@@ -16,8 +16,10 @@ import typer
 
 from bot.faq_cli import faq_app
 from bot.import_cli import import_app
+from bot.report_cli import report_app
 from bot.roster_cli import roster_app
 from bot.telegram_cli import telegram_app
+from bot.user_cli import user_app
 
 app = typer.Typer(
     name="hrbot",
@@ -30,8 +32,10 @@ db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(import_app, name="import")
+app.add_typer(report_app, name="report")
 app.add_typer(roster_app, name="roster")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(user_app, name="user")
 
 
 class Lang(StrEnum):
@@ -157,6 +161,9 @@ def db_seed_demo() -> None:
     """Load the demo organisation, only into a database with no employees yet."""
     from bot.demo.org import load_demo_org
 
+    from adapters.passwords import Argon2Hasher
+    from bot.demo.accounts import DEMO_PASSWORD, add_demo_accounts
+
     services = _services()
     try:
         with services.ctx.uow() as uow:
@@ -166,6 +173,9 @@ def db_seed_demo() -> None:
             load_demo_org(uow, services.ctx.today(), services.ctx.now())
             uow.commit()
             typer.echo(f"demo organisation loaded: {uow.directory.count_employees()} employees")
+        if services.settings.demo_mode:
+            created = add_demo_accounts(services.ctx, Argon2Hasher())
+            typer.echo(f"demo dashboard accounts: {created} (password {DEMO_PASSWORD})")
     finally:
         services.close()
 

@@ -18,6 +18,16 @@ class Clock(Protocol):
         ...
 
 
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing (argon2 in production): the core stores only the hash."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)

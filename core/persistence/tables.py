@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from core.domain.accounts import AccountRole
 from core.domain.batches import BatchState
 from core.domain.claims import ClaimState, ClaimType, DocumentKind
 from core.domain.contributions import DelayReason
@@ -430,4 +431,30 @@ settlement_jobs = Table(
     Column("finished_at", UTCDateTime),
     *lease_columns(),
     Index("ix_settlement_jobs_due", "state", "id"),
+)
+
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("role", enum(AccountRole, "account_role"), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("employee_id", ForeignKey("employees.id")),
+    Column("api_token_hash", String(64), unique=True),
+    Column("disabled", Boolean, nullable=False, default=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Index("ix_login_attempts_email", "email", "at"),
+    Index("ix_login_attempts_address", "address", "at"),
 )
