@@ -77,10 +77,6 @@ class DirectoryRepository(_Repository):
         query = select(Employee).where(t.employees.c.employee_no == employee_no)
         return self.session.scalars(query).first()
 
-    def employee_by_email(self, email: str) -> Employee | None:
-        query = select(Employee).where(func.lower(t.employees.c.email) == email.lower())
-        return self.session.scalars(query.order_by(t.employees.c.id)).first()
-
     def employee_by_chat(self, platform: str, user_id: str) -> Employee | None:
         column = {"slack": t.employees.c.slack_user_id, "telegram": t.employees.c.telegram_user_id}
         if platform not in column:

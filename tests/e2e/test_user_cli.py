@@ -1,0 +1,102 @@
+"""``hrbot user add|list|token`` as an operator meets it: a real process on a migrated SQLite file
+holding the demo organisation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def hrbot(*args: str, env: dict[str, str], input: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        input=input,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("user-cli")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HRBOT_")} | {
+        "HRBOT_DATABASE_URL": f"sqlite:///{root / 'hrbot.db'}",
+        "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
+    }
+    assert hrbot("db", "upgrade", env=environment).returncode == 0
+    assert hrbot("db", "seed-demo", env=environment).returncode == 0
+    return environment
+
+
+def test_add_links_the_employee_and_never_prints_the_password(env: dict[str, str]) -> None:
+    added = hrbot(
+        "user",
+        "add",
+        "wangfang@example.com",
+        "--role",
+        "hr",
+        "--password-stdin",
+        env=env,
+        input="a long secret phrase\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "account created: wangfang@example.com (王芳), role hr"
+    assert "a long secret phrase" not in added.stdout + added.stderr
+    listed = hrbot("user", "list", env=env)
+    assert "wangfang@example.com\thr" in listed.stdout.splitlines()
+
+
+def test_add_refuses_bad_input_with_one_line(env: dict[str, str]) -> None:
+    role = hrbot("user", "add", "x@example.com", "--role", "boss", "--password-stdin", env=env)
+    assert role.returncode == 2
+    assert role.stderr.strip().startswith("hrbot: --role must be one of")
+    mismatch = hrbot(
+        "user",
+        "add",
+        "zhangsan@example.com",
+        "--role",
+        "finance",
+        "--password-stdin",
+        env=env,
+        input="a long secret phrase\n",
+    )
+    assert mismatch.returncode == 1
+    assert mismatch.stderr.strip() == "hrbot: E1001 is employee in the directory, not finance"
+    short = hrbot(
+        "user",
+        "add",
+        "root@example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=env,
+        input="short\n",
+    )
+    assert short.returncode == 1 and "at least 10 characters" in short.stderr
+    assert "Traceback" not in role.stderr + mismatch.stderr + short.stderr
+
+
+def test_token_is_printed_once_for_an_existing_account(env: dict[str, str]) -> None:
+    hrbot(
+        "user",
+        "add",
+        "root@example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        env=env,
+        input="a long secret phrase\n",
+    )
+    issued = hrbot("user", "token", "root@example.com", env=env)
+    assert issued.returncode == 0, issued.stderr
+    assert issued.stdout.startswith("hrb_") and len(issued.stdout.strip()) > 40
+    missing = hrbot("user", "token", "nobody@example.com", env=env)
+    assert missing.returncode == 1 and missing.stderr.startswith("hrbot: no account")
