@@ -159,10 +159,9 @@ def db_upgrade() -> None:
 @db_app.command("seed-demo")
 def db_seed_demo() -> None:
     """Load the demo organisation, only into a database with no employees yet."""
-    from bot.demo.org import load_demo_org
-
     from adapters.passwords import Argon2Hasher
     from bot.demo.accounts import DEMO_PASSWORD, add_demo_accounts
+    from bot.demo.org import load_demo_org
 
     services = _services()
     try:

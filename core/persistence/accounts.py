@@ -40,8 +40,8 @@ class AccountRepository:
             "disabled": account.disabled,
             "created_at": account.created_at,
         }
-        result = self._session.execute(insert(dashboard_users).values(**values))
-        account.id = int(result.inserted_primary_key[0])
+        statement = insert(dashboard_users).values(**values).returning(dashboard_users.c.id)
+        account.id = int(self._session.execute(statement).scalar_one())
         return account
 
     def by_email(self, email: str) -> Account | None:
