@@ -156,6 +156,17 @@ def accounts(ctx: Context) -> list[Account]:
         return uow.accounts.all()
 
 
+def record_action(ctx: Context, account_id: int, action: str, **detail: object) -> None:
+    """An audit row for what a dashboard account did outside any entity's own use case (an
+    import it confirmed, a report it exported)."""
+    with ctx.uow() as uow:
+        found = uow.accounts.get(account_id)
+        if found is None:
+            raise NotFound(f"no account {account_id}")
+        _audit(ctx, uow, found, action, **detail)
+        uow.commit()
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -251,3 +251,25 @@ def test_a_branch_page_shows_statuses_and_batch_lines(setup: tuple[TestClient, W
     assert zhang["status"] == "delayed"
     assert len(zhang["problem_periods"]) == 2
     assert csrf_of(page.text)
+
+
+def test_exporting_a_report_is_audited_with_who_and_what(setup: tuple[TestClient, World]) -> None:
+    client, _ = setup
+    login(client, CHEN)
+    me = client.get("/api/me").json()
+    assert me["role"] == "hr_director"
+    exported = client.get("/dashboard/reports/delays.csv?from=2026-01&to=2026-06")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    ctx = services_of(client).ctx
+    with ctx.uow() as uow:
+        account = uow.accounts.by_email(CHEN)
+    assert account is not None and account.id is not None
+    entries = [e for e in audit_trail(ctx, "account", account.id) if e.action == "report.export"]
+    assert entries[-1].detail == {
+        "email": CHEN,
+        "report": "delays",
+        "first": "2026-01",
+        "last": "2026-06",
+    }
+    assert entries[-1].channel == "dashboard"

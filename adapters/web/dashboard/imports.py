@@ -35,6 +35,7 @@ from core.imports.columns import SCHEMAS
 from core.imports.report import ImportResult, Issue
 from core.imports.run import run_import
 from core.imports.sources import SourceError
+from core.services import accounts
 
 KINDS = {
     "employees": ("员工", "Employees"),
@@ -230,6 +231,19 @@ def imports_router(runtime: Runtime) -> APIRouter:
             path.unlink(missing_ok=True)
         if not result.ok:
             return _report_page(web, viewer, result, filename, "", CHANGED, 409)
+        counts = result.counts
+        await web.call(
+            accounts.record_action,
+            web.ctx,
+            viewer.account_id,
+            "import.apply",
+            kind=kind,
+            file=filename,
+            rows=result.rows,
+            created=counts.created,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+        )
         return _report_page(web, viewer, result, filename, "", None)
 
     return router

@@ -21,7 +21,7 @@ from adapters.web.dashboard.common import Runtime, error_page, page_viewer, rend
 from adapters.web.dashboard.runtime import Dashboard
 from core.domain.errors import DomainError, InvalidValue
 from core.domain.periods import Period
-from core.services import reports
+from core.services import accounts, reports
 
 REPORTS: dict[str, tuple[str, str, Callable[..., Any]]] = {
     "delays": ("缴费延迟", "Contribution delays", reports.delays),
@@ -87,9 +87,19 @@ def reports_router(runtime: Runtime) -> APIRouter:
         if name not in REPORTS:
             return error_page(web, viewer, 404, "没有这个报表 · No such report")
         try:
+            result_window = window(web, first, last)
             result = await report_result(web, viewer, name, first, last)
         except DomainError as error:
             return error_page(web, viewer, *status_of_error(error))
+        await web.call(
+            accounts.record_action,
+            web.ctx,
+            viewer.account_id,
+            "report.export",
+            report=name,
+            first=str(result_window[0]),
+            last=str(result_window[1]),
+        )
         filename = f"hrbot-{name}.csv"
         return Response(
             csv_text(result),
