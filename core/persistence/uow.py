@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.domain.errors import IllegalTransition
+from core.persistence.accounts import AccountRepository
+from core.persistence.dashboard import DashboardQueries
 from core.persistence.mapping import start_mappers
+from core.persistence.reports import ReportQueries
 from core.persistence.repositories import (
     AlertRepository,
     AuditRepository,
@@ -50,6 +53,9 @@ class UnitOfWork:
         self.records = RecordRepository(self.session)
         self.settlement = SettlementRepository(self.session)
         self.rosters = RosterStore(self.session)
+        self.reports = ReportQueries(self.session)
+        self.dashboard = DashboardQueries(self.session)
+        self.accounts = AccountRepository(self.session)
         return self
 
     def __exit__(
