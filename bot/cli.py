@@ -161,6 +161,7 @@ def db_seed_demo() -> None:
     """Load the demo organisation, only into a database with no employees yet."""
     from adapters.passwords import Argon2Hasher
     from bot.demo.accounts import DEMO_PASSWORD, add_demo_accounts
+    from bot.demo.history import add_demo_history
     from bot.demo.org import load_demo_org
 
     services = _services()
@@ -168,13 +169,16 @@ def db_seed_demo() -> None:
         with services.ctx.uow() as uow:
             if uow.directory.count_employees():
                 typer.echo("database already has employees: demo organisation not loaded")
-                return
-            load_demo_org(uow, services.ctx.today(), services.ctx.now())
-            uow.commit()
-            typer.echo(f"demo organisation loaded: {uow.directory.count_employees()} employees")
-        if services.settings.demo_mode:
+            else:
+                load_demo_org(uow, services.ctx.today(), services.ctx.now())
+                add_demo_history(uow, services.ctx.now(), services.ctx.rules.policy)
+                uow.commit()
+                typer.echo(f"demo organisation loaded: {uow.directory.count_employees()} employees")
+            is_demo = uow.directory.employee_by_no("H2001") is not None
+        # Accounts also for a demo database loaded before the dashboard existed.
+        if services.settings.demo_mode and is_demo:
             created = add_demo_accounts(services.ctx, Argon2Hasher())
-            typer.echo(f"demo dashboard accounts: {created} (password {DEMO_PASSWORD})")
+            typer.echo(f"demo dashboard accounts: {created} new (password {DEMO_PASSWORD})")
     finally:
         services.close()
 

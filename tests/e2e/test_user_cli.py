@@ -3,6 +3,7 @@ holding the demo organisation."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +101,22 @@ def test_token_is_printed_once_for_an_existing_account(env: dict[str, str]) -> N
     assert issued.stdout.startswith("hrb_") and len(issued.stdout.strip()) > 40
     missing = hrbot("user", "token", "nobody@example.com", env=env)
     assert missing.returncode == 1 and missing.stderr.startswith("hrbot: no account")
+
+
+def test_seed_demo_gives_the_reports_a_past_and_demo_accounts(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = tmp_path_factory.mktemp("seed-demo")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HRBOT_")} | {
+        "HRBOT_DATABASE_URL": f"sqlite:///{root / 'hrbot.db'}",
+        "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
+    }
+    assert hrbot("db", "upgrade", env=environment).returncode == 0
+    assert hrbot("db", "seed-demo", env=environment).returncode == 0
+    assert hrbot("user", "list", env=environment).stdout == ""  # no accounts outside demo mode
+    demo = environment | {"HRBOT_DEMO_MODE": "true"}
+    again = hrbot("db", "seed-demo", env=demo)
+    assert "demo dashboard accounts: 6 new" in again.stdout
+    durations = hrbot("report", "durations", "--format", "json", env=environment)
+    groups = {g["group"]: g for g in json.loads(durations.stdout)["groups"]}
+    assert groups["normal"]["paid"] == 3 and groups["delayed"]["paid"] == 2
