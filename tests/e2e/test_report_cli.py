@@ -8,23 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 
 import pytest
 
-from tests.e2e.test_cli import hrbot
+from tests.cli_support import demo_env, hrbot
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("report-cli")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HRBOT_")} | {
-        "HRBOT_DATABASE_URL": f"sqlite:///{root / 'hrbot.db'}",
-        "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
-    }
-    assert hrbot("db", "upgrade", env=environment).returncode == 0
-    assert hrbot("db", "seed-demo", env=environment).returncode == 0
-    return environment
+    return demo_env(tmp_path_factory.mktemp("report-cli"))
 
 
 def run(env: dict[str, str], *args: str) -> str:

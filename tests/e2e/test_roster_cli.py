@@ -4,7 +4,6 @@ holding the demo organisation."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ import pytest
 from bot.roster_cli import outcome_line
 from core.domain.periods import Period
 from core.services.roster import RosterOutcome
-from tests.e2e.test_cli import hrbot
+from tests.cli_support import demo_env, hrbot
 
 # The demo organisation holds twelve months up to this one; two months ahead is always free.
 AHEAD = str(Period.of(date.today()).shift(2))
@@ -22,14 +21,7 @@ PAST = str(Period.of(date.today()).shift(-6))
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("roster-cli")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HRBOT_")} | {
-        "HRBOT_DATABASE_URL": f"sqlite:///{root / 'hrbot.db'}",
-        "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
-    }
-    assert hrbot("db", "upgrade", env=environment).returncode == 0
-    assert hrbot("db", "seed-demo", env=environment).returncode == 0
-    return environment
+    return demo_env(tmp_path_factory.mktemp("roster-cli"))
 
 
 def test_build_creates_every_branch_then_changes_nothing(env: dict[str, str]) -> None:

@@ -4,37 +4,17 @@ holding the demo organisation."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+
+from tests.cli_support import demo_env, hrbot
 
 pytestmark = pytest.mark.slow
 
 
-def hrbot(*args: str, env: dict[str, str], input: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from bot.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        input=input,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("user-cli")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HRBOT_")} | {
-        "HRBOT_DATABASE_URL": f"sqlite:///{root / 'hrbot.db'}",
-        "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
-    }
-    assert hrbot("db", "upgrade", env=environment).returncode == 0
-    assert hrbot("db", "seed-demo", env=environment).returncode == 0
-    return environment
+    return demo_env(tmp_path_factory.mktemp("user-cli"))
 
 
 def test_add_links_the_employee_and_never_prints_the_password(env: dict[str, str]) -> None:
@@ -106,13 +86,7 @@ def test_token_is_printed_once_for_an_existing_account(env: dict[str, str]) -> N
 def test_seed_demo_gives_the_reports_a_past_and_demo_accounts(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    root = tmp_path_factory.mktemp("seed-demo")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HRBOT_")} | {
-        "HRBOT_DATABASE_URL": f"sqlite:///{root / 'hrbot.db'}",
-        "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
-    }
-    assert hrbot("db", "upgrade", env=environment).returncode == 0
-    assert hrbot("db", "seed-demo", env=environment).returncode == 0
+    environment = demo_env(tmp_path_factory.mktemp("seed-demo"))
     assert hrbot("user", "list", env=environment).stdout == ""  # no accounts outside demo mode
     demo = environment | {"HRBOT_DEMO_MODE": "true"}
     again = hrbot("db", "seed-demo", env=demo)

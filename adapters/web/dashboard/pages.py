@@ -6,7 +6,7 @@ id is typed into the address bar; every form carries the session's CSRF token.
 """
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -87,11 +87,7 @@ def pages_router(runtime: Runtime) -> APIRouter:
     async def acknowledge(
         request: Request, viewer: Who, alert_id: int
     ) -> HTMLResponse | RedirectResponse:
-        web = runtime(request)
-        form = await request.form()
-        check_csrf(web, viewer, _text(form.get("csrf")))
-        if viewer.employee_id is None:
-            return error_page(web, viewer, 403, NO_EMPLOYEE)
+        web, form = await _posted(request, viewer)
         try:
             cause = DelayReason(_text(form.get("cause")))
             fix_date = date.fromisoformat(_text(form.get("fix_date")))
@@ -99,50 +95,43 @@ def pages_router(runtime: Runtime) -> APIRouter:
             message = "请选择原因并填写预计解决日期 · Choose a cause and a fix date (YYYY-MM-DD)"
             return await _alerts_page(web, viewer, "", 0, message, "error", 400)
         note = _text(form.get("note"))[:500] or None
-        try:
-            await web.call(dashboard.alert_detail, web.ctx, _scope(viewer), alert_id)
-            await web.call(
-                alerts.acknowledge_alert,
-                web.ctx,
-                alert_id,
-                viewer.employee_id,
-                cause,
-                fix_date,
-                note,
-                "dashboard",
-            )
-        except DomainError as error:
-            code, message = status_of_error(error)
-            return await _alerts_page(web, viewer, "", 0, message, "error", code)
-        return RedirectResponse("/dashboard/alerts?msg=acknowledged", status_code=303)
+        act = (alerts.acknowledge_alert, cause, fix_date, note)
+        return await _act(web, viewer, alert_id, act, "acknowledged")
 
     @router.post("/alerts/{alert_id}/resolve", response_model=None)
     async def resolve(
         request: Request, viewer: Who, alert_id: int
     ) -> HTMLResponse | RedirectResponse:
-        web = runtime(request)
-        form = await request.form()
-        check_csrf(web, viewer, _text(form.get("csrf")))
-        if viewer.employee_id is None:
-            return error_page(web, viewer, 403, NO_EMPLOYEE)
+        web, form = await _posted(request, viewer)
         resolution = _text(form.get("resolution")).strip()[:500]
         if not resolution:
             message = "请说明如何解决 · Say how it was resolved"
             return await _alerts_page(web, viewer, "", 0, message, "error", 400)
+        return await _act(web, viewer, alert_id, (alerts.resolve_alert, resolution), "resolved")
+
+    async def _posted(request: Request, viewer: Viewer) -> tuple[Dashboard, Any]:
+        web = runtime(request)
+        form = await request.form()
+        check_csrf(web, viewer, _text(form.get("csrf")))
+        return web, form
+
+    async def _act(
+        web: Dashboard, viewer: Viewer, alert_id: int, act: tuple[Any, ...], done: str
+    ) -> HTMLResponse | RedirectResponse:
+        """The core use case as the viewer's employee, on an alert the viewer can see (else
+        404, as if none existed); refusals come back on the alerts page with their reason."""
+        if viewer.employee_id is None:
+            return error_page(web, viewer, 403, NO_EMPLOYEE)
+        use_case, *args = act
         try:
             await web.call(dashboard.alert_detail, web.ctx, _scope(viewer), alert_id)
             await web.call(
-                alerts.resolve_alert,
-                web.ctx,
-                alert_id,
-                viewer.employee_id,
-                resolution,
-                "dashboard",
+                use_case, web.ctx, alert_id, viewer.employee_id, *args, channel="dashboard"
             )
         except DomainError as error:
             code, message = status_of_error(error)
             return await _alerts_page(web, viewer, "", 0, message, "error", code)
-        return RedirectResponse("/dashboard/alerts?msg=resolved", status_code=303)
+        return RedirectResponse(f"/dashboard/alerts?msg={done}", status_code=303)
 
     @router.get("/claims", response_class=HTMLResponse)
     async def claim_list(request: Request, viewer: Who, state: str = "") -> HTMLResponse:
