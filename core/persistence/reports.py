@@ -17,12 +17,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Date, Select, and_, case, func, literal, or_, select
+from sqlalchemy import Date, Select, and_, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from core.domain.escalation import AlertState, StepState
 from core.domain.periods import Period
 from core.persistence import tables as t
+from core.persistence.types import PeriodType
 
 _C, _E = t.contributions, t.employees
 Q = TypeVar("Q", bound=Select[Any])
@@ -37,13 +38,12 @@ class BranchRef:
 
 @dataclass(frozen=True)
 class DelayGroup:
-    """Contributions of one branch-month sharing a due date and a delay reason."""
+    """Late contributions of one branch-month sharing a due date and a delay reason."""
 
     branch_id: int
     period: Period
     due_date: date
     delay_reason: str | None
-    rows: int
     late: int
     latest_end: date | None
     """Among the late rows: the latest paid date, today for unpaid ones."""
@@ -95,7 +95,12 @@ class ReportQueries:
     def delay_groups(
         self, first: Period, last: Period, today: date, branch_ids: Collection[int] | None
     ) -> list[DelayGroup]:
-        """One pass over the window's contributions, grouped down to due date and reason."""
+        """The window's late contributions, grouped down to branch-month, due date and reason.
+
+        Only irregular rows are read: the first condition is the predicate of the partial index
+        ``ix_contributions_irregular`` (repeated word for word, or SQLite would not use it), so
+        the on-time millions are never touched.
+        """
         paid, due = _C.c.paid_date, _C.c.due_date
         late = or_(paid > due, and_(paid.is_(None), due < today))
         ended = func.coalesce(paid, literal(today, Date))
@@ -105,12 +110,11 @@ class ReportQueries:
                 _C.c.period,
                 due,
                 _C.c.delay_reason,
-                func.count().label("rows"),
-                func.sum(case((late, 1), else_=0)).label("late"),
-                func.max(case((late, ended))).label("latest_end"),
+                func.count().label("late"),
+                func.max(ended).label("latest_end"),
             )
             .join_from(_C, _E, _E.c.id == _C.c.employee_id)
-            .where(_C.c.period.between(first, last))
+            .where(t.IRREGULAR, late, _C.c.period.between(first, last))
             .group_by(_E.c.branch_id, _C.c.period, due, _C.c.delay_reason)
         )
         return [
@@ -119,12 +123,33 @@ class ReportQueries:
                 r.period,
                 r.due_date,
                 None if r.delay_reason is None else str(r.delay_reason),
-                int(r.rows),
-                int(r.late or 0),
+                int(r.late),
                 r.latest_end,
             )
             for r in self.session.execute(_scoped(query, branch_ids))
         ]
+
+    def months_on_record(
+        self, months: Sequence[Period], branch_ids: Collection[int] | None
+    ) -> list[tuple[int, Period]]:
+        """Each (branch, month) of ``months`` holding at least one contribution: one probe of
+        the (employee, period) key per pair, instead of counting every row of the window."""
+        if not months:
+            return []
+        wanted = union_all(*(select(literal(m, PeriodType).label("period")) for m in months))
+        month = wanted.subquery("month")
+        probe = (
+            select(literal(1))
+            .select_from(_C.join(_E, _E.c.id == _C.c.employee_id))
+            .where(_E.c.branch_id == t.branches.c.id, _C.c.period == month.c.period)
+            .exists()
+        )
+        every_pair = t.branches.join(month, true())  # a cross join, said explicitly
+        query = select(t.branches.c.id, month.c.period).select_from(every_pair)
+        query = query.where(probe)
+        if branch_ids is not None:
+            query = query.where(t.branches.c.id.in_(sorted(branch_ids)))
+        return [(r.id, r.period) for r in self.session.execute(query)]
 
     def claim_timings(
         self, start: datetime, end: datetime, branch_ids: Collection[int] | None

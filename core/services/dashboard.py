@@ -70,7 +70,9 @@ def overview(
     with ctx.uow() as uow:
         branches = uow.dashboard.branches(scope)
         shown = [b for b in branches if region is None or b.region == region]
-        rows = _rows(ctx, uow, shown, today)
+        # Every branch: no id list at all, so the grouped queries filter on nothing.
+        every = scope is None and region is None
+        rows = _rows(ctx, uow, shown, today, None if every else {b.id for b in shown})
     regions = tuple(sorted({b.region for b in branches if b.region}))
     rows = [row for row in rows if wanted is None or row.progress == wanted]
     return Overview(today, Period.of(today), regions, tuple(sorted(rows, key=BranchRow.sort_key)))
@@ -92,7 +94,8 @@ def branch_page(
     current = Period.of(today)
     since = current.shift(-(ctx.rules.claim_check_months - 1))
     with ctx.uow() as uow:
-        (row,) = _rows(ctx, uow, [_visible_branch(uow, scope, branch_id)], today)
+        branch = _visible_branch(uow, scope, branch_id)
+        (row,) = _rows(ctx, uow, [branch], today, {branch.id})
         lines = uow.dashboard.batch_lines(row.batch_id) if row.batch_id is not None else ()
         records = uow.dashboard.records(branch_id, since, current)
         people = [
@@ -156,12 +159,16 @@ def claim_detail(ctx: Context, scope: Scope, claim_id: int) -> ClaimDetail:
 
 
 def _rows(
-    ctx: Context, uow: UnitOfWork, branches: Sequence[BranchFacts], today: date
+    ctx: Context,
+    uow: UnitOfWork,
+    branches: Sequence[BranchFacts],
+    today: date,
+    ids: set[int] | None,
 ) -> list[BranchRow]:
-    """Overview rows for ``branches``: five grouped queries, whatever their number."""
+    """Overview rows for ``branches`` (whose ids are ``ids``, None when they are all there
+    are): five grouped queries, whatever their number."""
     if not branches:
         return []
-    ids = {b.id for b in branches}
     period = Period.of(today)
     since = period.shift(-(ctx.rules.claim_check_months - 1))
     batches = uow.dashboard.latest_batches(period, ids)

@@ -77,7 +77,10 @@ def delays(ctx: Context, first: Period, last: Period, branch_ids: Scope) -> Dela
     with ctx.uow() as uow:
         branches = uow.reports.branches(branch_ids)
         groups = uow.reports.delay_groups(first, last, today, branch_ids)
+        on_record = uow.reports.months_on_record(months_between(first, last), branch_ids)
     months: dict[int, dict[Period, _Month]] = defaultdict(dict)
+    for branch_id, period in on_record:
+        months[branch_id][period] = _Month()
     for group in groups:
         months[group.branch_id].setdefault(group.period, _Month()).add(group)
     rows = tuple(_branch_delays(b.code, b.name, months[b.id]) for b in branches)

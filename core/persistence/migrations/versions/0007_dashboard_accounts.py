@@ -1,4 +1,4 @@
-"""dashboard accounts and login attempts
+"""dashboard accounts, login attempts, and a partial index of irregular contributions
 
 Revision ID: 0007
 Revises: 0006
@@ -63,9 +63,20 @@ def upgrade() -> None:
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.create_index("ix_login_attempts_address", ["address", "at"], unique=False)
         batch_op.create_index("ix_login_attempts_email", ["email", "at"], unique=False)
+    irregular = sa.text("paid_date IS NULL OR paid_date > due_date")
+    with op.batch_alter_table("contributions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_contributions_irregular",
+            ["period"],
+            unique=False,
+            sqlite_where=irregular,
+            postgresql_where=irregular,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contributions", schema=None) as batch_op:
+        batch_op.drop_index("ix_contributions_irregular")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempts_email")
         batch_op.drop_index("ix_login_attempts_address")
