@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from adapters.documents import FilesystemDocumentStore
@@ -22,6 +23,13 @@ from core.persistence.tables import metadata
 from core.persistence.uow import Database
 from core.ports import ManualClock
 from core.services.context import Context, Rules
+
+# CI runs the property-based tests on a fixed sequence of examples (``HYPOTHESIS_PROFILE=ci`` in
+# .ci/run), so a red build always points at the change that made it; on a developer's machine
+# every run draws new examples and may find what CI has not yet seen.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 
 PG_URL = os.environ.get("HRBOT_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
