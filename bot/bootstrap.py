@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.documents import FilesystemDocumentStore
 from adapters.email import SmtpChannel, SmtpConfig
+from adapters.holidays import ChineseWorkdays
 from adapters.sms import SmsChannel
 from adapters.web.channel import WebChannel
 from bot.platforms.slack import slack_channel, slack_enabled
@@ -20,6 +21,7 @@ from core.chat import Platform
 from core.domain.escalation import default_policy
 from core.domain.notifications import ChannelKind
 from core.domain.roster import Rates
+from core.domain.workclock import DelayUnit, WeekendCalendar, WorkingHours
 from core.persistence.engine import make_engine
 from core.persistence.uow import Database
 from core.ports import Clock, SystemClock
@@ -39,8 +41,12 @@ def rules_from(settings: Settings) -> Rules:
         self_service_months=settings.self_service_months,
         lapse_after=settings.lapse_after_months,
         policy=default_policy(
-            0, settings.escalation_manager_hours, settings.escalation_director_hours
+            0,
+            settings.escalation_manager_hours,
+            settings.escalation_director_hours,
+            DelayUnit(settings.escalation_unit),
         ),
+        working_hours=WorkingHours.parse(settings.working_hours),
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         max_image_pixels=settings.max_image_pixels,
         channels=frozenset(channels),
@@ -127,5 +133,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
     gateways = build_gateways(settings, clock)
     db = Database(make_engine(settings.database_url))
     store = FilesystemDocumentStore(settings.documents_dir)
-    ctx = Context(uow=db.uow, clock=clock, documents=store, rules=rules_from(settings))
+    ctx = Context(
+        uow=db.uow,
+        clock=clock,
+        documents=store,
+        rules=rules_from(settings),
+        calendar=ChineseWorkdays() if settings.holidays == "cn" else WeekendCalendar(),
+    )
     return Services(settings, db, ctx, gateways)

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     lapse_after_months: int = Field(3, ge=1, le=24)
     escalation_manager_hours: float = Field(24, ge=0)
     escalation_director_hours: float = Field(48, ge=0)
+    escalation_unit: Literal["h", "wh", "wd"] = "h"
+    """The two delays above in calendar hours (h), working hours (wh) or working days (wd)."""
+    working_hours: str = "09:00-18:00"
+    holidays: Literal["cn", "none"] = "cn"
+    """Workdays: mainland China's calendar (public holidays, 调休 make-up days) or Mon–Fri."""
 
     # The monthly contribution cycle (README: "The monthly cycle").
     settlement: Literal["manual", "gateway", "sandbox"] = "manual"
@@ -94,6 +99,17 @@ class Settings(BaseSettings):
             if not str(needed[name]).startswith(("http://", "https://")):
                 return f"{name} must be an absolute http(s) URL"
         return None
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        from core.domain.errors import InvalidValue
+        from core.domain.workclock import WorkingHours
+
+        try:
+            return str(WorkingHours.parse(value))
+        except InvalidValue as error:
+            raise ValueError(f"HRBOT_WORKING_HOURS: {error}") from None
 
     @field_validator("timezone")
     @classmethod

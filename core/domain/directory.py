@@ -45,6 +45,8 @@ class Branch:
     region: str = ""
     due_day: int = 15
     """Day of the month by which the branch's contributions for that month must be paid."""
+    working_hours: str | None = None
+    """Its own working hours (``09:00-18:00``) for working-time deadlines; None: the default."""
     id: int = field(init=False)
 
 

@@ -11,15 +11,17 @@ pauses escalation until the end of that date; a missed date re-opens the alert a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from core.domain.contributions import DelayReason
 from core.domain.directory import Role
 from core.domain.errors import InvalidValue
 from core.domain.statemachine import TransitionTable
+from core.domain.workclock import Delay, DelayUnit, WorkClock
 
 
 class AlertState(StrEnum):
@@ -63,9 +65,21 @@ class StepKind(StrEnum):
 class PolicyLevel:
     level: int
     role: Role
-    after: timedelta
-    """How long after the alert opened (or re-opened at the first level) this level is told."""
+    delay: Delay
+    """How long after the alert opened (or re-opened at the first level) this level is told:
+    calendar hours, working hours or working days of the branch's calendar. A ``timedelta`` is
+    taken as calendar hours."""
     channels: tuple[str, ...] = ("chat", "email")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.delay, timedelta):
+            hours = self.delay.total_seconds() / 3600
+            object.__setattr__(self, "delay", Delay.calendar(hours))
+
+    @property
+    def after(self) -> timedelta:
+        """The delay as a duration (calendar and working hours; working days have none)."""
+        return self.delay.span
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,10 @@ class EscalationPolicy:
         numbers = [lvl.level for lvl in self.levels]
         if not numbers or numbers != list(range(1, len(numbers) + 1)):
             raise InvalidValue("policy levels must be numbered 1, 2, 3 …", policy=self.name)
-        if any(b.after < a.after for a, b in zip(self.levels, self.levels[1:], strict=False)):
+        if len({lvl.delay.unit for lvl in self.levels}) > 1:
+            raise InvalidValue("every level of a policy counts in the same unit", policy=self.name)
+        amounts = [lvl.delay.amount for lvl in self.levels]
+        if any(b < a for a, b in pairwise(amounts)):
             raise InvalidValue("policy delays must not decrease", policy=self.name)
 
     def level(self, number: int) -> PolicyLevel:
@@ -88,28 +105,54 @@ class EscalationPolicy:
     def top(self) -> int:
         return len(self.levels)
 
-    def schedule(self, start_level: int, start_at: datetime) -> list[tuple[int, datetime]]:
-        """Due times of ``start_level`` and every level above it, counting from ``start_at``."""
-        base = self.level(start_level).after
-        return [
-            (lvl.level, start_at + (lvl.after - base))
-            for lvl in self.levels
-            if lvl.level >= start_level
-        ]
+    @property
+    def unit(self) -> DelayUnit:
+        return self.levels[0].delay.unit
+
+    def schedule(
+        self, start_level: int, start_at: datetime, clock: WorkClock | None = None
+    ) -> list[tuple[int, datetime]]:
+        """Due times of ``start_level`` and every level above it, counting from ``start_at``;
+        working-time delays count on ``clock`` (the branch's calendar and working hours)."""
+        if self.unit is not DelayUnit.HOURS and clock is None:
+            raise InvalidValue("a working-time policy needs the branch's clock", policy=self.name)
+        base = self.level(start_level).delay.amount
+        due = []
+        for lvl in self.levels[start_level - 1 :]:
+            offset = Delay(lvl.delay.amount - base, self.unit)
+            if clock is None or self.unit is DelayUnit.HOURS:
+                due.append((lvl.level, start_at + offset.span))
+            else:
+                due.append((lvl.level, clock.add(start_at, offset)))
+        return due
+
+    def in_calendar_hours(self) -> EscalationPolicy:
+        """The same policy on the wall clock (a working day as 24 h): the fallback when the
+        holiday calendar has no data for a year, so an alert still escalates, later than never."""
+        if self.unit is DelayUnit.HOURS:
+            return self
+        per = 24 if self.unit is DelayUnit.WORKING_DAYS else 1
+        levels = tuple(
+            replace(lvl, delay=Delay.calendar(lvl.delay.amount * per)) for lvl in self.levels
+        )
+        return replace(self, levels=levels)
 
     def levels_json(self) -> str:
-        return json.dumps(
-            [
-                {
-                    "level": lvl.level,
-                    "role": str(lvl.role),
-                    "after_seconds": int(lvl.after.total_seconds()),
-                    "channels": list(lvl.channels),
-                }
-                for lvl in self.levels
-            ],
-            sort_keys=True,
-        )
+        """The stored form; calendar hours keep their first format (``after_seconds``), so a
+        policy that did not change is never stored as a new version."""
+        items = []
+        for lvl in self.levels:
+            item: dict[str, object] = {
+                "level": lvl.level,
+                "role": str(lvl.role),
+                "channels": list(lvl.channels),
+            }
+            if lvl.delay.unit is DelayUnit.HOURS:
+                item["after_seconds"] = int(lvl.after.total_seconds())
+            else:
+                item["delay"] = str(lvl.delay)
+            items.append(item)
+        return json.dumps(items, sort_keys=True)
 
     @classmethod
     def from_json(cls, name: str, version: int, text: str) -> EscalationPolicy:
@@ -117,7 +160,9 @@ class EscalationPolicy:
             PolicyLevel(
                 int(item["level"]),
                 Role(item["role"]),
-                timedelta(seconds=int(item["after_seconds"])),
+                Delay.parse(item["delay"])
+                if "delay" in item
+                else Delay.calendar(int(item["after_seconds"]) / 3600),
                 tuple(item["channels"]),
             )
             for item in json.loads(text)
@@ -126,14 +171,19 @@ class EscalationPolicy:
 
 
 def default_policy(
-    hr_hours: float = 0, manager_hours: float = 24, director_hours: float = 48
+    hr_hours: float = 0,
+    manager_hours: float = 24,
+    director_hours: float = 48,
+    unit: DelayUnit = DelayUnit.HOURS,
 ) -> EscalationPolicy:
+    """The seed's policy: HR at once, the HR manager after 24 h, the HR director after 48 h
+    (in calendar hours unless ``unit`` says working hours or working days)."""
     return EscalationPolicy(
         "default",
         (
-            PolicyLevel(1, Role.HR, timedelta(hours=hr_hours)),
-            PolicyLevel(2, Role.HR_MANAGER, timedelta(hours=manager_hours)),
-            PolicyLevel(3, Role.HR_DIRECTOR, timedelta(hours=director_hours)),
+            PolicyLevel(1, Role.HR, Delay(hr_hours, unit)),
+            PolicyLevel(2, Role.HR_MANAGER, Delay(manager_hours, unit)),
+            PolicyLevel(3, Role.HR_DIRECTOR, Delay(director_hours, unit)),
         ),
     )
 

@@ -83,6 +83,7 @@ branches = Table(
     Column("city", String(100), nullable=False, default=""),
     Column("region", String(100), nullable=False, default=""),
     Column("due_day", Integer, nullable=False, default=15),
+    Column("working_hours", String(11)),
 )
 
 departments = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from core.domain.errors import IllegalTransition
 from core.domain.escalation import (
     Alert,
     AlertState,
+    EscalationPolicy,
     EscalationStep,
     StepKind,
     StepState,
@@ -21,6 +23,7 @@ from core.domain.escalation import (
     end_of_day_utc,
 )
 from core.domain.notifications import Button, ChannelKind
+from core.domain.workclock import CalendarNotCovered, WorkClock
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
@@ -29,6 +32,8 @@ from core.services.status import status_of
 
 if TYPE_CHECKING:
     from core.persistence.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ def open_alert(
     )
     uow.alerts.add(alert)
     uow.flush()
-    for level, due_at in policy.schedule(1, now):
+    for level, due_at in _schedule(ctx, uow, alert, policy, 1, now):
         uow.alerts.add(EscalationStep(alert_id=alert.id, level=level, due_at=due_at))
     uow.flush()
     audit(
@@ -211,6 +216,31 @@ def sweep_escalations(
     return SweepResult(fired, skipped)
 
 
+def branch_clock(ctx: Context, uow: UnitOfWork, branch_id: int) -> WorkClock:
+    """The branch's working-time clock: its calendar, its working hours, the org's timezone."""
+    return ctx.work_clock(uow.directory.branch(branch_id).working_hours)
+
+
+def _schedule(
+    ctx: Context,
+    uow: UnitOfWork,
+    alert: Alert,
+    policy: EscalationPolicy,
+    level: int,
+    start: datetime,
+) -> list[tuple[int, datetime]]:
+    """The policy's due times on the branch's clock. A year the holiday calendar lacks is never
+    guessed: the steps fall back to calendar hours, and the audit trail and the log say so."""
+    try:
+        return policy.schedule(level, start, branch_clock(ctx, uow, alert.branch_id))
+    except CalendarNotCovered as error:
+        log.warning(
+            "holiday calendar lacks %s: alert %s escalates in calendar hours", error.year, alert.id
+        )
+        audit(uow, start, "alert.calendar_not_covered", ("alert", alert.id), year=error.year)
+        return policy.in_calendar_hours().schedule(level, start)
+
+
 def _earlier_pending(uow: UnitOfWork, alert: Alert, step: EscalationStep) -> bool:
     return any(
         (other.due_at, other.id) < (step.due_at, step.id)
@@ -243,7 +273,7 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
             if alert.expected_fix_date
             else None,
         )
-        for number, due_at in policy.schedule(step.level, now)[1:]:
+        for number, due_at in _schedule(ctx, uow, alert, policy, step.level, now)[1:]:
             uow.alerts.add(EscalationStep(alert_id=alert.id, level=number, due_at=due_at))
         uow.flush()
         if alert.acknowledged_by is not None:

@@ -18,6 +18,7 @@ from core.domain.documents import MAX_IMAGE_PIXELS, MAX_UPLOAD_BYTES
 from core.domain.escalation import EscalationPolicy, default_policy
 from core.domain.notifications import ChannelKind
 from core.domain.roster import Rates
+from core.domain.workclock import WeekendCalendar, WorkClock, WorkdayCalendar, WorkingHours
 from core.ports import Clock, DocumentStore
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Rules:
     """Day of the month on which the worker builds the month's rosters."""
     confirm_above: Decimal | None = None
     """Approving a batch above this total asks finance to confirm a second time."""
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+    """A branch's working hours unless it has its own (``HRBOT_WORKING_HOURS``)."""
     settlement: str = "manual"
     """``manual``: people file and pay, then mark the batch paid; ``gateway``: hrbot files and
     pays through the bureau and bank gateways after approval."""
@@ -61,6 +64,8 @@ class Context:
     clock: Clock
     documents: DocumentStore
     rules: Rules = field(default_factory=Rules)
+    calendar: WorkdayCalendar = field(default_factory=WeekendCalendar)
+    """Which days are workdays: mainland China's (holidays and 调休) in production."""
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -68,3 +73,8 @@ class Context:
     def today(self) -> date:
         """Today in ``HRBOT_TIMEZONE``: deadlines end at local midnight, not UTC's."""
         return self.clock.now().astimezone(self.rules.timezone).date()
+
+    def work_clock(self, working_hours: str | None = None) -> WorkClock:
+        """The working-time clock of a branch (its own hours, or the default ones)."""
+        hours = WorkingHours.parse(working_hours) if working_hours else self.rules.working_hours
+        return WorkClock(self.calendar, hours, self.rules.timezone)
