@@ -23,9 +23,8 @@ def list_alerts(talk: Talk) -> None:
     for item in found[:10]:
         alert = item.alert
         hours = "—"
-        if item.next_escalation is not None:
-            left = item.next_escalation - talk.ctx.now()
-            hours = str(max(0, int(left.total_seconds() // 3600)))
+        if item.time_left is not None:
+            hours = str(int(item.time_left.total_seconds() // 3600))
         buttons: tuple[OutgoingButton, ...] = (
             talk.button("button.resolve", "alert.resolve", alert_id=alert.id),
         )

@@ -35,8 +35,8 @@ def show_card(talk: Talk, card: queries.ClaimProgress) -> None:
             talk.ctx, talk.employee.employee_no, talk.ctx.rules.claim_check_months
         )
         hours = None
-        if card.hr_deadline is not None:
-            hours = max(0, int((card.hr_deadline - talk.ctx.now()).total_seconds() // 3600))
+        if card.hr_time_left is not None:
+            hours = int(card.hr_time_left.total_seconds() // 3600)
         talk.say(
             "chat.progress_held",
             months=[str(m.period) for m in report.problem_months],

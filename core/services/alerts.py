@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.domain.contributions import DelayReason
@@ -23,7 +23,7 @@ from core.domain.escalation import (
     end_of_day_utc,
 )
 from core.domain.notifications import Button, ChannelKind
-from core.domain.workclock import CalendarNotCovered, WorkClock
+from core.domain.workclock import CalendarNotCovered, DelayUnit, WorkClock
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
@@ -239,6 +239,20 @@ def _schedule(
         )
         audit(uow, start, "alert.calendar_not_covered", ("alert", alert.id), year=error.year)
         return policy.in_calendar_hours().schedule(level, start)
+
+
+def time_left(ctx: Context, uow: UnitOfWork, alert: Alert, due: datetime) -> timedelta:
+    """What is left until ``due`` on the alert's own clock: wall-clock time for a policy in
+    calendar hours, working time on the branch's calendar otherwise ("23 h left" means 23
+    working hours then). Never negative."""
+    now = ctx.now()
+    policy = uow.alerts.policy(alert.policy_name, alert.policy_version)
+    if policy.unit is not DelayUnit.HOURS:
+        try:
+            return branch_clock(ctx, uow, alert.branch_id).working_time_left(now, due)
+        except CalendarNotCovered:
+            pass  # the steps fell back to calendar hours: so does the countdown
+    return max(due - now, timedelta(0))
 
 
 def _earlier_pending(uow: UnitOfWork, alert: Alert, step: EscalationStep) -> bool:

@@ -6,7 +6,7 @@ Each view is built in one unit of work and returned as plain frozen data, scoped
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from core.domain.audit import AuditEntry
@@ -15,6 +15,7 @@ from core.domain.claims import Claim, ClaimDocument, ClaimState, DocumentKind
 from core.domain.contributions import DelayReason
 from core.domain.directory import Employee, Locale, Role
 from core.domain.escalation import Alert, AlertState, StepKind, SubjectKind
+from core.services.alerts import time_left
 from core.services.common import audit
 from core.services.context import Context
 from core.services.scope import branches_in_scope, may_act_for_branch
@@ -32,6 +33,8 @@ class ClaimProgress:
     cause: DelayReason | None = None
     hr_deadline: datetime | None = None
     alert_state: AlertState | None = None
+    hr_time_left: timedelta | None = None
+    """Until ``hr_deadline`` on the alert's clock (working time under a working-time policy)."""
 
     @property
     def voucher(self) -> ClaimDocument | None:
@@ -44,6 +47,8 @@ class AlertSummary:
     branch: str
     about: str
     next_escalation: datetime | None
+    time_left: timedelta | None = None
+    """Until ``next_escalation`` on the alert's clock."""
 
 
 def draft_claim(ctx: Context, employee_id: int) -> Claim | None:
@@ -55,27 +60,29 @@ def draft_claim(ctx: Context, employee_id: int) -> Claim | None:
 
 def my_claims(ctx: Context, employee_id: int) -> list[ClaimProgress]:
     with ctx.uow() as uow:
-        return [_progress(uow, claim) for claim in uow.claims.of_employee(employee_id)]
+        return [_progress(ctx, uow, claim) for claim in uow.claims.of_employee(employee_id)]
 
 
 def claim_progress(ctx: Context, claim_id: int) -> ClaimProgress:
     with ctx.uow() as uow:
-        return _progress(uow, uow.claims.get(claim_id))
+        return _progress(ctx, uow, uow.claims.get(claim_id))
 
 
-def _progress(uow: UnitOfWork, claim: Claim) -> ClaimProgress:
+def _progress(ctx: Context, uow: UnitOfWork, claim: Claim) -> ClaimProgress:
     documents = tuple(uow.claims.documents(claim.id))
     alerts = uow.alerts.unresolved_for(SubjectKind.HELD_CLAIM, claim.id)
     if not alerts:
         return ClaimProgress(claim, documents)
     alert = alerts[0]
     pending = [s.due_at for s in uow.alerts.pending_steps(alert.id) if s.kind is StepKind.ESCALATE]
+    deadline = min(pending) if pending else None
     return ClaimProgress(
         claim,
         documents,
         alert.cause or alert.suspected_cause,
-        min(pending) if pending else None,
+        deadline,
         alert.state,
+        time_left(ctx, uow, alert, deadline) if deadline else None,
     )
 
 
@@ -89,9 +96,9 @@ def open_alerts_for(ctx: Context, actor_id: int) -> list[AlertSummary]:
                 continue
             steps = [s.due_at for s in uow.alerts.pending_steps(alert.id)]
             branch = uow.directory.branch(alert.branch_id).name
-            summaries.append(
-                AlertSummary(alert, branch, _about(uow, alert), min(steps) if steps else None)
-            )
+            due = min(steps) if steps else None
+            left = time_left(ctx, uow, alert, due) if due else None
+            summaries.append(AlertSummary(alert, branch, _about(uow, alert), due, left))
         return summaries
 
 

@@ -18,6 +18,7 @@ from core.ports import ManualClock
 from core.services.alerts import sweep_escalations
 from core.services.claims import submit_claim
 from core.services.context import Context
+from core.services.queries import claim_progress, open_alerts_for
 from tests.factories import Org, add_records, audit_trail, make_org, open_complete_claim
 from tests.integration.test_escalation import keys_to
 
@@ -95,3 +96,17 @@ def test_a_year_without_holiday_data_escalates_in_calendar_hours_and_says_so(
     ]
     (entry,) = [e for e in audit_trail(working, "alert", alert_id) if "calendar" in e.action]
     assert entry.action == "alert.calendar_not_covered" and entry.detail == {"year": 2031}
+
+
+def test_countdowns_count_the_same_working_time(working: Context, clock: ManualClock) -> None:
+    org = make_org(working)
+    clock.set(local(2025, 9, 26, 17, 0))
+    alert_id = held_claim_alert(working, org)
+    with working.uow() as uow:
+        claim_id = uow.alerts.get(alert_id).subject_id
+    assert claim_progress(working, claim_id).hr_time_left == timedelta(hours=24)
+    clock.set(local(2025, 9, 27, 12, 0))  # Saturday: Friday's last hour is gone, no more
+    assert claim_progress(working, claim_id).hr_time_left == timedelta(hours=23)
+    (summary,) = open_alerts_for(working, org.hr.id)
+    assert summary.time_left == timedelta(hours=23)
+    assert summary.next_escalation == local(2025, 9, 30, 14, 0)
