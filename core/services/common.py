@@ -10,6 +10,7 @@ from core.domain.audit import SYSTEM, AuditEntry
 from core.domain.directory import Employee, Role
 from core.domain.errors import PermissionDenied
 from core.domain.notifications import Button, ChannelKind, Notification
+from core.domain.workclock import CalendarNotCovered
 from core.services.context import Context
 
 if TYPE_CHECKING:
@@ -58,8 +59,13 @@ def notify(
     buttons: Sequence[Button] = (),
     subject: tuple[str, int] | None = None,
 ) -> int:
-    """Queue ``key`` for ``recipient`` on each enabled channel; returns how many were queued."""
+    """Queue ``key`` for ``recipient`` on each enabled channel; returns how many were queued.
+
+    Quiet hours: a chat push to staff (HR, finance) that is not urgent waits for the next
+    working moment of their branch; alerts from level 2 up, and everything an employee is told
+    about their own claim or contributions, go at once."""
     queued = 0
+    hold_until = _quiet_until(ctx, uow, recipient, key)
     for channel in channels:
         if channel not in ctx.rules.channels and channel is not ChannelKind.CHAT:
             continue
@@ -71,6 +77,7 @@ def notify(
                 params=params,
                 idempotency_key=f"{idempotency_key}:{recipient.id}:{channel}",
                 created_at=ctx.now(),
+                next_attempt_at=hold_until if channel is ChannelKind.CHAT else None,
                 subject_kind=subject[0] if subject else None,
                 subject_id=subject[1] if subject else None,
                 buttons=[
@@ -86,6 +93,29 @@ def notify(
         )
         queued += int(added)
     return queued
+
+
+STAFF = frozenset({Role.HR, Role.HR_MANAGER, Role.HR_DIRECTOR, Role.FINANCE})
+URGENT_SUFFIXES = (".level2", ".level3")
+"""Escalations past the first level reach people whenever they happen, night or holiday."""
+
+
+def urgent(key: str) -> bool:
+    return key.endswith(URGENT_SUFFIXES)
+
+
+def _quiet_until(ctx: Context, uow: UnitOfWork, recipient: Employee, key: str) -> datetime | None:
+    """When a staff member's non-urgent push may go out: None for now."""
+    if recipient.role not in STAFF or urgent(key):
+        return None
+    clock = ctx.work_clock(uow.directory.branch(recipient.branch_id).working_hours)
+    now = ctx.now()
+    try:
+        if clock.is_working(now):
+            return None
+        return clock.next_working_moment(now)
+    except CalendarNotCovered:
+        return None  # no holiday data for this year: better early than held on a guess
 
 
 def require_role(actor: Employee, *roles: Role) -> None:
