@@ -18,6 +18,7 @@ from bot.platforms.telegram import telegram_channel, telegram_enabled
 from bot.routing import ChannelRouter
 from bot.settings import Settings
 from core.chat import Platform
+from core.domain.digests import WEEKDAYS
 from core.domain.escalation import default_policy
 from core.domain.notifications import ChannelKind
 from core.domain.roster import Rates
@@ -47,6 +48,7 @@ def rules_from(settings: Settings) -> Rules:
             DelayUnit(settings.escalation_unit),
         ),
         working_hours=WorkingHours.parse(settings.working_hours),
+        quiet_hours=settings.quiet_hours and not settings.demo_mode,
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         max_image_pixels=settings.max_image_pixels,
         channels=frozenset(channels),
@@ -58,6 +60,8 @@ def rules_from(settings: Settings) -> Rules:
         ),
         roster_day=settings.roster_day,
         confirm_above=settings.approval_confirm_above,
+        digest_hour=settings.digest_hour,
+        weekly_digest_day=WEEKDAYS.index(settings.weekly_digest_day),
         # The sandbox is gateway settlement with pretend gateways: the core cannot tell.
         settlement="manual" if settings.settlement == "manual" else "gateway",
     )

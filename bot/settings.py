@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     escalation_unit: Literal["h", "wh", "wd"] = "h"
     """The two delays above in calendar hours (h), working hours (wh) or working days (wd)."""
     working_hours: str = "09:00-18:00"
+    quiet_hours: bool = True
+    """Staff's non-urgent chat pushes wait for working hours (never in demo mode)."""
     holidays: Literal["cn", "none"] = "cn"
     """Workdays: mainland China's calendar (public holidays, 调休 make-up days) or Mon–Fri."""
 
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
     employee_rate: Decimal = Field(Decimal("0.105"), ge=0, le=1)
     base_min: Decimal | None = Field(None, ge=0)
     base_max: Decimal | None = Field(None, ge=0)
+    digest_hour: int | None = Field(9, ge=0, le=23)
+    """Local hour of the daily digests and the weekly summary; blank: no digests."""
+    weekly_digest_day: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
 
     @field_validator(
         "approval_confirm_above",
@@ -68,6 +75,7 @@ class Settings(BaseSettings):
         "bureau_gateway_token",
         "payment_gateway_url",
         "payment_gateway_token",
+        "digest_hour",
         mode="before",
     )
     @classmethod

@@ -106,7 +106,7 @@ def urgent(key: str) -> bool:
 
 def _quiet_until(ctx: Context, uow: UnitOfWork, recipient: Employee, key: str) -> datetime | None:
     """When a staff member's non-urgent push may go out: None for now."""
-    if recipient.role not in STAFF or urgent(key):
+    if not ctx.rules.quiet_hours or recipient.role not in STAFF or urgent(key):
         return None
     clock = ctx.work_clock(uow.directory.branch(recipient.branch_id).working_hours)
     now = ctx.now()

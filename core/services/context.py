@@ -51,11 +51,19 @@ class Rules:
     """Day of the month on which the worker builds the month's rosters."""
     confirm_above: Decimal | None = None
     """Approving a batch above this total asks finance to confirm a second time."""
+    quiet_hours: bool = True
+    """Staff's non-urgent chat pushes wait for working hours (off in demo mode: one person
+    plays every role at any hour and wants to see each push at once)."""
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     """A branch's working hours unless it has its own (``HRBOT_WORKING_HOURS``)."""
     settlement: str = "manual"
     """``manual``: people file and pay, then mark the batch paid; ``gateway``: hrbot files and
     pays through the bureau and bank gateways after approval."""
+    digest_hour: int | None = None
+    """Local hour from which the daily digests (and, on ``weekly_digest_day``, the directors'
+    weekly summary) go out; None: no digests (the app's settings turn them on at 09:00)."""
+    weekly_digest_day: int = 0
+    """Day of the week of the weekly summary, Monday = 0."""
 
 
 @dataclass

@@ -3,6 +3,7 @@ moment; escalations from level 2, and what employees are told about their own ca
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -78,3 +79,18 @@ def test_a_branch_with_its_own_hours_is_quiet_on_its_own_schedule(
         uow.commit()
     clock.set(local(2026, 10, 14, 9, 30))
     assert push(ctx, org.hr, "alert.level1") == local(2026, 10, 14, 10, 0)
+
+
+def test_quiet_hours_can_be_turned_off(ctx: Context, clock: ManualClock) -> None:
+    org = make_org(ctx)
+    loud = dataclasses.replace(ctx, rules=dataclasses.replace(ctx.rules, quiet_hours=False))
+    clock.set(local(2026, 10, 16, 22, 30))
+    assert push(loud, org.hr, "alert.level1") is None
+
+
+def test_demo_mode_never_holds_a_push() -> None:
+    from bot.bootstrap import rules_from
+    from bot.settings import Settings
+
+    assert rules_from(Settings(demo_mode=True)).quiet_hours is False
+    assert rules_from(Settings(demo_mode=False)).quiet_hours is True
