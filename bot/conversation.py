@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.dialogs import (
     account,
+    away,
     batch_cycle,
     claim_wizard,
     finance,
@@ -57,6 +58,7 @@ COMMANDS = {
     "approvals": {"/approvals", "审批", "待审批"},
     "link": {"/link", "绑定"},
     "roster": {"/roster", "花名册", "社保花名册"},
+    "away": {"/away", "休假代理"},
 }
 _WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -156,6 +158,8 @@ class Conversation:
                 talk.say("chat.link_needed")
             elif message.text.strip():
                 questions.answer(talk, message.text)
+        elif command == "away":
+            away.handle(talk, argument)
         elif command:
             self._command(talk, command)
         elif message.attachments:

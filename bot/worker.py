@@ -23,9 +23,11 @@ from bot import bridge
 from bot.bootstrap import Services
 from bot.i18n import CatalogRenderer
 from bot.routing import ChannelRouter
+from core.services.absences import absence_reminders
 from core.services.alerts import sweep_escalations
 from core.services.countdowns import fire_due_reminders, plan_countdowns
 from core.services.delivery import deliver_due
+from core.services.digests import run_digests
 from core.services.roster import scheduled_rosters
 from core.services.settlement import run_settlement
 
@@ -59,10 +61,12 @@ class Worker:
         ctx, stop = self.services.ctx, self.stopping.is_set
         if time.monotonic() - self._planned_at >= PLAN_EVERY_SECONDS:
             plan_countdowns(ctx)
+            absence_reminders(ctx)
             if self.plan_rosters:
                 self._build_rosters()
             self._planned_at = time.monotonic()
         fire_due_reminders(ctx, self.owner, stop=stop)
+        self._digests()
         self._settle()
         swept = sweep_escalations(ctx, self.owner, stop=stop)
         delivered = deliver_due(ctx, self.router, self.renderer, self.owner, stop=stop)
@@ -91,6 +95,16 @@ class Worker:
                 actions.count("created"),
                 actions.count("replaced"),
             )
+
+    def _digests(self) -> None:
+        # Like rosters: a digest that cannot be built must not hold up alerts and notices.
+        try:
+            queued = run_digests(self.services.ctx)
+        except Exception:
+            log.exception("digests failed; trying again next round")
+            return
+        if queued:
+            log.info("digests: %d queued", queued)
 
     def _settle(self) -> None:
         gateways = self.services.gateways

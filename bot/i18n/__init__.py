@@ -186,6 +186,8 @@ class CatalogRenderer:
         if notification.channel is ChannelKind.SMS and f"sms.{key}" in catalog(t.locale):
             key = f"sms.{key}"  # the short form: an SMS carries only what it must
         text = t(key, **params)
+        if params.get("on_behalf_of"):  # a stand-in reads for whom they act (delegation)
+            text += "\n" + t("delegation.on_behalf", **params)
         buttons = tuple(
             OutgoingButton(
                 label=t(button["label_key"]),

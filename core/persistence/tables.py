@@ -472,3 +472,31 @@ login_attempts = Table(
     Index("ix_login_attempts_email", "email", "at"),
     Index("ix_login_attempts_address", "address", "at"),
 )
+
+absences = Table(
+    "absences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("substitute_id", ForeignKey("employees.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("channel", String(32)),
+    Column("cancelled_at", UTCDateTime),
+    Index("ix_absences_employee", "employee_id", "starts_on"),
+)
+
+# Who was checked for a digest on which day (or ISO week): one row each, so several workers and
+# restarts send a digest once.
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(16), nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("sent", Boolean, nullable=False),
+    UniqueConstraint("employee_id", "kind", "key", name="uq_digest_runs_employee_kind_key"),
+)

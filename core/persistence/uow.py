@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.domain.errors import IllegalTransition
+from core.persistence.absences import AbsenceRepository
 from core.persistence.accounts import AccountRepository
 from core.persistence.dashboard import DashboardQueries
+from core.persistence.digests import DigestRepository
 from core.persistence.mapping import start_mappers
 from core.persistence.reports import ReportQueries
 from core.persistence.repositories import (
@@ -56,6 +58,8 @@ class UnitOfWork:
         self.reports = ReportQueries(self.session)
         self.dashboard = DashboardQueries(self.session)
         self.accounts = AccountRepository(self.session)
+        self.absences = AbsenceRepository(self.session)
+        self.digests = DigestRepository(self.session)
         return self
 
     def __exit__(

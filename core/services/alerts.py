@@ -24,10 +24,11 @@ from core.domain.escalation import (
 )
 from core.domain.notifications import Button, ChannelKind
 from core.domain.workclock import CalendarNotCovered, DelayUnit, WorkClock
+from core.services.absences import behalf_detail, behalf_params, delegates
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.scope import require_scope
+from core.services.scope import on_behalf_of, require_scope
 from core.services.status import status_of
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def acknowledge_alert(
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
         alert = uow.alerts.get(alert_id)
-        require_scope(uow, actor, alert.branch_id, *HR_ROLES)
+        require_scope(uow, actor, alert.branch_id, *HR_ROLES, day=ctx.today())
         now = ctx.now()
         moved = alert.acknowledge(actor.id, cause, fix_date, now, ctx.today())
         alert.cause_note = note
@@ -120,6 +121,7 @@ def acknowledge_alert(
             channel,
             cause=str(cause),
             fix_date=fix_date.isoformat(),
+            **on_behalf_of(uow, actor, alert.branch_id, ctx.today(), *HR_ROLES),
         )
         if alert.employee_id is not None:
             employee = uow.directory.employee(alert.employee_id)
@@ -142,8 +144,9 @@ def resolve_alert(
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
         alert = uow.alerts.get(alert_id)
-        require_scope(uow, actor, alert.branch_id, *HR_ROLES)
-        close_alert(ctx, uow, alert, resolution, actor, channel)
+        require_scope(uow, actor, alert.branch_id, *HR_ROLES, day=ctx.today())
+        behalf = on_behalf_of(uow, actor, alert.branch_id, ctx.today(), *HR_ROLES)
+        close_alert(ctx, uow, alert, resolution, actor, channel, **behalf)
         uow.commit()
         return alert
 
@@ -155,6 +158,7 @@ def close_alert(
     resolution: str,
     actor: Employee | None = None,
     channel: str | None = None,
+    **detail: Any,
 ) -> None:
     """Resolve ``alert`` and cancel its pending timers in the caller's transaction."""
     now = ctx.now()
@@ -162,7 +166,15 @@ def close_alert(
     _cancel_pending(uow, alert, "resolved")
     close_cards(ctx, uow, ("alert", alert.id), "resolved", actor)
     audit(
-        uow, now, "alert.resolve", ("alert", alert.id), actor, moved, channel, resolution=resolution
+        uow,
+        now,
+        "alert.resolve",
+        ("alert", alert.id),
+        actor,
+        moved,
+        channel,
+        resolution=resolution,
+        **detail,
     )
 
 
@@ -301,10 +313,13 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
                 f"alert:{alert.id}:step:{step.id}:missed",
             )
     level = policy.level(step.level)
-    recipients = uow.directory.responsible(alert.branch_id, level.role)
+    responsible = uow.directory.responsible(alert.branch_id, level.role)
+    recipients = delegates(ctx, uow, responsible)  # stand-ins for people away
     step.fired_at = now
     if not recipients:
-        step.state, step.note = StepState.SKIPPED, f"nobody with role {level.role} to notify"
+        nobody = "everyone away" if responsible else f"nobody with role {level.role} to notify"
+        step.state, step.note = StepState.SKIPPED, nobody
+        away: dict[str, Any] = {"note": nobody} if responsible else {}
         audit(
             uow,
             now,
@@ -312,6 +327,7 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
             ("alert", alert.id),
             level=step.level,
             role=str(level.role),
+            **away,
         )
         return False
     before = alert.level
@@ -322,13 +338,13 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
         Button("alert.acknowledge", "button.acknowledge", {"alert_id": alert.id}, "primary"),
         Button("alert.resolve", "button.resolve", {"alert_id": alert.id}),
     ]
-    for person in recipients:
+    for person, absent in recipients:
         notify(
             ctx,
             uow,
             person,
             f"{_KEY_PREFIX[alert.subject_kind]}.level{min(step.level, 3)}",
-            params,
+            params | behalf_params(person, absent),
             f"alert:{alert.id}:step:{step.id}",
             channels=[ChannelKind(c) for c in level.channels],
             buttons=buttons,
@@ -341,7 +357,8 @@ def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now
         ("alert", alert.id),
         moved=(before, alert.level),
         role=str(level.role),
-        notified=[p.employee_no for p in recipients],
+        notified=[p.employee_no for p, _ in recipients],
+        **behalf_detail(recipients),
     )
     return True
 

@@ -34,6 +34,7 @@ from core.services.claims import resume_held_claims
 from core.services.common import audit, notify
 from core.services.context import Context
 from core.services.review import ask_finance, batch_for, batch_params
+from core.services.scope import on_behalf_of
 from core.services.vouchers import receipt_lines, text_pdf
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def approve_batch(
 ) -> ContributionBatch:
     """Finance approves; above ``confirm_above`` only when ``confirmed`` (a second tap)."""
     with ctx.uow() as uow:
-        actor, batch = batch_for(uow, batch_id, actor_id, Role.FINANCE)
+        actor, batch = batch_for(uow, batch_id, actor_id, Role.FINANCE, day=ctx.today())
         threshold = ctx.rules.confirm_above
         if threshold is not None and batch.total > threshold and not confirmed:
             batch.check("approve", actor.id)  # a decided batch or the verifier is refused first
@@ -87,6 +88,7 @@ def approve_batch(
             moved,
             channel,
             confirmed=confirmed,
+            **on_behalf_of(uow, actor, batch.branch_id, ctx.today(), Role.FINANCE),
         )
         close_cards(ctx, uow, ("batch", batch.id), "approved", actor)
         if ctx.rules.settlement == "gateway":
@@ -105,7 +107,7 @@ def return_batch(
     ctx: Context, batch_id: int, actor_id: int, reason: str, channel: str | None = None
 ) -> ContributionBatch:
     with ctx.uow() as uow:
-        actor, batch = batch_for(uow, batch_id, actor_id, Role.FINANCE, *HR_ROLES)
+        actor, batch = batch_for(uow, batch_id, actor_id, Role.FINANCE, *HR_ROLES, day=ctx.today())
         batch.return_reason = require_reason(reason, "return a batch")
         moved = batch.move("return", actor.id)
         audit(
@@ -117,6 +119,7 @@ def return_batch(
             moved,
             channel,
             reason=batch.return_reason,
+            **on_behalf_of(uow, actor, batch.branch_id, ctx.today()),
         )
         close_cards(ctx, uow, ("batch", batch.id), "returned", actor)
         _tell_hr(ctx, uow, batch, "batch.returned", {"reason": batch.return_reason})

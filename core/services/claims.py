@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +29,12 @@ from core.domain.escalation import SubjectKind
 from core.domain.notifications import Button, ChannelKind
 from core.domain.records import RecordDocument, RecordKind
 from core.domain.settlement import JobKind
+from core.services.absences import behalf_params, delegates
 from core.services.alerts import close_alerts_for, open_alert
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.scope import may_act_for_branch, require_scope
+from core.services.scope import may_act_for_branch, on_behalf_of, require_scope
 from core.services.status import status_of
 from core.services.vouchers import voucher_pdf
 
@@ -292,7 +294,7 @@ def record_payout(
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = uow.directory.employee(actor_id)
-        _require_reviewer(uow, actor, claim)
+        _require_reviewer(uow, actor, claim, ctx.today())
         pay_out(ctx, uow, claim, actor, reference, channel)
         uow.commit()
         return claim
@@ -303,7 +305,7 @@ def retry_payout(ctx: Context, claim_id: int, actor_id: int, channel: str | None
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = uow.directory.employee(actor_id)
-        _require_reviewer(uow, actor, claim)
+        _require_reviewer(uow, actor, claim, ctx.today())
         claim.check("pay")
         if ctx.rules.settlement != "gateway":
             raise InvalidValue("payouts are recorded by hand here", field="settlement")
@@ -388,7 +390,7 @@ def read_document(
         actor = uow.directory.employee(actor_id)
         claimant = uow.directory.employee(claim.employee_id)
         staff = actor.role in (*HR_ROLES, Role.FINANCE) and may_act_for_branch(
-            uow, actor, claimant.branch_id
+            uow, actor, claimant.branch_id, ctx.today()
         )
         if actor.id != claim.employee_id and not staff:
             raise PermissionDenied("only the claimant and their branch's HR and finance")
@@ -418,7 +420,7 @@ def _decide(
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = uow.directory.employee(actor_id)
-        _require_reviewer(uow, actor, claim)
+        branch_id = _require_reviewer(uow, actor, claim, ctx.today())
         now = ctx.now()
         moved = claim.move(event)
         if event == "approve" and amount is None:
@@ -440,6 +442,7 @@ def _decide(
             channel,
             reason=reason,
             amount=str(amount) if amount is not None else None,
+            **on_behalf_of(uow, actor, branch_id, ctx.today(), Role.FINANCE),
         )
         close_alerts_for(ctx, uow, (SubjectKind.HELD_CLAIM, claim.id), f"claim {event}")
         close_cards(ctx, uow, ("claim", claim.id), _DECIDED[event], actor)
@@ -474,13 +477,14 @@ def _start_review(
         Button("claim.return", "button.return", {"claim_id": claim.id}),
         Button("claim.reject", "button.reject", {"claim_id": claim.id}, "danger"),
     ]
-    for reviewer in uow.directory.responsible(employee.branch_id, Role.FINANCE):
+    reviewers = uow.directory.responsible(employee.branch_id, Role.FINANCE)
+    for reviewer, absent in delegates(ctx, uow, reviewers):
         notify(
             ctx,
             uow,
             reviewer,
             "claim.review_requested",
-            params,
+            params | behalf_params(reviewer, absent),
             f"claim:{claim.id}:review:{ctx.now().isoformat()}",
             buttons=buttons,
             subject=("claim", claim.id),
@@ -524,12 +528,16 @@ def _hold(
     )
 
 
-def _require_reviewer(uow: UnitOfWork, actor: Employee, claim: Claim) -> None:
-    """Finance answering for the claimant's branch, and never for their own claim."""
+def _require_reviewer(
+    uow: UnitOfWork, actor: Employee, claim: Claim, day: date | None = None
+) -> int:
+    """Finance answering for the claimant's branch (or standing in on ``day`` for finance who
+    does), and never for their own claim; returns the branch."""
     claimant = uow.directory.employee(claim.employee_id)
-    require_scope(uow, actor, claimant.branch_id, Role.FINANCE)
+    require_scope(uow, actor, claimant.branch_id, Role.FINANCE, day=day)
     if actor.id == claim.employee_id:
         raise PermissionDenied("nobody may decide their own claim", rule="own_claim")
+    return claimant.branch_id
 
 
 def _owner(uow: UnitOfWork, claim: Claim, actor_id: int) -> Employee:

@@ -8,15 +8,17 @@ amount against the month's budget; above the configured amount, approving needs 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from core.domain.batches import BatchState, ContributionBatch
 from core.domain.directory import HR_ROLES, Employee, Role
 from core.domain.notifications import Button
+from core.services.absences import behalf_params, delegates
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.scope import require_scope
+from core.services.scope import on_behalf_of, require_scope
 
 if TYPE_CHECKING:
     from core.persistence.uow import UnitOfWork
@@ -77,12 +79,13 @@ def finance_card_params(ctx: Context, uow: UnitOfWork, batch: ContributionBatch)
 
 
 def batch_for(
-    uow: UnitOfWork, batch_id: int, actor_id: int, *roles: Role
+    uow: UnitOfWork, batch_id: int, actor_id: int, *roles: Role, day: date | None = None
 ) -> tuple[Employee, ContributionBatch]:
-    """The actor and the batch, once the actor is shown to hold one of ``roles`` for its branch."""
+    """The actor and the batch, once the actor is shown to hold one of ``roles`` for its branch
+    (or, given ``day``, to stand in that day for someone away who does)."""
     actor = uow.directory.employee(actor_id)
     batch = uow.batches.get(batch_id)
-    require_scope(uow, actor, batch.branch_id, *roles)
+    require_scope(uow, actor, batch.branch_id, *roles, day=day)
     return actor, batch
 
 
@@ -91,9 +94,10 @@ def verify_batch(
 ) -> ContributionBatch:
     """HR has checked the roster: it is verified and goes straight to finance for approval."""
     with ctx.uow() as uow:
-        actor, batch = batch_for(uow, batch_id, actor_id, *HR_ROLES)
+        actor, batch = batch_for(uow, batch_id, actor_id, *HR_ROLES, day=ctx.today())
         moved = batch.move("verify", actor.id)
-        audit(uow, ctx.now(), "batch.verify", ("batch", batch.id), actor, moved, channel)
+        behalf = on_behalf_of(uow, actor, batch.branch_id, ctx.today(), *HR_ROLES)
+        audit(uow, ctx.now(), "batch.verify", ("batch", batch.id), actor, moved, channel, **behalf)
         close_cards(ctx, uow, ("batch", batch.id), "verified", actor)
         ask_finance(ctx, uow, batch, actor, channel)
         uow.commit()
@@ -118,13 +122,14 @@ def ask_finance(
         Button("batch.return", "button.return", {"batch_id": batch.id}, "danger"),
     ]
     params = finance_card_params(ctx, uow, batch) | {"hr": actor.name}
-    for approver in uow.directory.responsible(batch.branch_id, Role.FINANCE):
+    approvers = uow.directory.responsible(batch.branch_id, Role.FINANCE)
+    for approver, absent in delegates(ctx, uow, approvers):
         notify(
             ctx,
             uow,
             approver,
             "batch.approval_requested",
-            params,
+            params | behalf_params(approver, absent),
             f"batch:{batch.id}:ask:{ctx.now().isoformat()}",
             buttons=buttons,
             subject=("batch", batch.id),

@@ -20,6 +20,7 @@ from core.domain.directory import HR_ROLES, Branch, Employee, Role
 from core.domain.errors import IllegalTransition, NotFound
 from core.domain.periods import Period
 from core.domain.roster import LineChange, Roster, StoredRecord, build_rosters, same_lines
+from core.services.absences import behalf_params, delegates
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
@@ -342,17 +343,18 @@ def _send_to_hr(
 ) -> None:
     """The card to the branch's HR; to the asker alone when they rebuilt an unchanged batch."""
     params = hr_card_params(ctx, uow, batch)
-    people = [asked_by] if asked_by else uow.directory.responsible(batch.branch_id, Role.HR)
+    hr = uow.directory.responsible(batch.branch_id, Role.HR)
+    people = [(asked_by, asked_by)] if asked_by else delegates(ctx, uow, hr)
     key = f"batch:{batch.id}:v{batch.version}:check"
     if asked_by is not None:
         key += f":{ctx.now().isoformat()}"
-    for person in people:
+    for person, absent in people:
         notify(
             ctx,
             uow,
             person,
             "batch.check_requested",
-            params,
+            params | behalf_params(person, absent),
             key,
             buttons=hr_card_buttons(batch),
             subject=("batch", batch.id),
