@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from core.domain.directory import HR_ROLES, Role
+from core.domain.directory import HR_ROLES, STAFF_ROLES, Role
 from core.domain.errors import DomainError, InvalidValue, PermissionDenied
 
 MAX_DAYS = 366
 """The longest absence one command may set: a longer one is a change in the directory."""
 
-AWAY_ROLES = frozenset({*HR_ROLES, Role.FINANCE})
+AWAY_ROLES = STAFF_ROLES
 """Who may set an absence: the people items are routed to."""
 
 

@@ -26,9 +26,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from core.domain.directory import HR_ROLES, Role
+from core.domain.directory import STAFF_ROLES, Role
 
-DAILY_ROLES = frozenset({*HR_ROLES, Role.FINANCE})
+DAILY_ROLES = STAFF_ROLES
 """Who gets a daily digest: every approver and HR person."""
 WEEKLY_ROLES = frozenset({Role.HR_DIRECTOR})
 SHOWN = 3

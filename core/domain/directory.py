@@ -23,6 +23,8 @@ class Role(StrEnum):
 
 
 HR_ROLES = frozenset({Role.HR, Role.HR_MANAGER, Role.HR_DIRECTOR})
+STAFF_ROLES = HR_ROLES | {Role.FINANCE}
+"""The people who act on cases: HR at every level and finance (not plain employees)."""
 
 
 class Locale(StrEnum):

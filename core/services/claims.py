@@ -22,7 +22,7 @@ from core.domain.claims import (
     require_reason,
 )
 from core.domain.contributions import MonthState, Status, StatusReport
-from core.domain.directory import HR_ROLES, Employee, Role
+from core.domain.directory import STAFF_ROLES, Employee, Role
 from core.domain.documents import check_upload, display_name
 from core.domain.errors import ClaimIncomplete, DocumentRejected, InvalidValue, PermissionDenied
 from core.domain.escalation import SubjectKind
@@ -389,7 +389,7 @@ def read_document(
         claim = uow.claims.get(document.claim_id)
         actor = uow.directory.employee(actor_id)
         claimant = uow.directory.employee(claim.employee_id)
-        staff = actor.role in (*HR_ROLES, Role.FINANCE) and may_act_for_branch(
+        staff = actor.role in STAFF_ROLES and may_act_for_branch(
             uow, actor, claimant.branch_id, ctx.today()
         )
         if actor.id != claim.employee_id and not staff:

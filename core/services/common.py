@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.domain.audit import SYSTEM, AuditEntry
-from core.domain.directory import Employee, Role
+from core.domain.directory import STAFF_ROLES, Employee, Role
 from core.domain.errors import PermissionDenied
 from core.domain.notifications import Button, ChannelKind, Notification
 from core.domain.workclock import CalendarNotCovered
@@ -95,7 +95,6 @@ def notify(
     return queued
 
 
-STAFF = frozenset({Role.HR, Role.HR_MANAGER, Role.HR_DIRECTOR, Role.FINANCE})
 URGENT_SUFFIXES = (".level2", ".level3")
 """Escalations past the first level reach people whenever they happen, night or holiday."""
 
@@ -106,7 +105,7 @@ def urgent(key: str) -> bool:
 
 def _quiet_until(ctx: Context, uow: UnitOfWork, recipient: Employee, key: str) -> datetime | None:
     """When a staff member's non-urgent push may go out: None for now."""
-    if not ctx.rules.quiet_hours or recipient.role not in STAFF or urgent(key):
+    if not ctx.rules.quiet_hours or recipient.role not in STAFF_ROLES or urgent(key):
         return None
     clock = ctx.work_clock(uow.directory.branch(recipient.branch_id).working_hours)
     now = ctx.now()

@@ -29,7 +29,7 @@ from core.domain.dashboard import (
     Progress,
     branch_row,
 )
-from core.domain.directory import HR_ROLES, Employee, Role
+from core.domain.directory import STAFF_ROLES, Employee
 from core.domain.errors import InvalidValue, NotFound
 from core.domain.escalation import AlertState
 from core.domain.periods import Period
@@ -56,7 +56,7 @@ def scope_for(ctx: Context, employee_id: int | None, admin: bool) -> Scope:
         except NotFound:
             return set()
         gone = viewer.leave_date is not None and viewer.leave_date < ctx.today()
-        if gone or viewer.role not in (*HR_ROLES, Role.FINANCE):
+        if gone or viewer.role not in STAFF_ROLES:
             return set()  # plain employees and people who have left see no branch
         return branches_in_scope(uow, viewer)
 
