@@ -22,7 +22,7 @@ from core.domain.digests import WEEKDAYS
 from core.domain.escalation import default_policy
 from core.domain.notifications import ChannelKind
 from core.domain.roster import Rates
-from core.domain.workclock import DelayUnit, WeekendCalendar, WorkingHours
+from core.domain.workclock import Delay, DelayUnit, WeekendCalendar, WorkingHours
 from core.persistence.engine import make_engine
 from core.persistence.uow import Database
 from core.ports import Clock, SystemClock
@@ -46,7 +46,10 @@ def rules_from(settings: Settings) -> Rules:
             settings.escalation_manager_hours,
             settings.escalation_director_hours,
             DelayUnit(settings.escalation_unit),
+            settings.escalation_repeat,
         ),
+        approval_remind_every=Delay.parse(settings.approval_remind_every),
+        approval_deadline=Delay.parse(settings.approval_deadline),
         working_hours=WorkingHours.parse(settings.working_hours),
         quiet_hours=settings.quiet_hours and not settings.demo_mode,
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,

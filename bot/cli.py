@@ -224,19 +224,23 @@ def escalate(
     if not now:
         fail("nothing to do: pass --now to run one sweep", code=2)
     from core.services.alerts import sweep_escalations
+    from core.services.approvals import plan_approval_waits, remind_due_approvals
     from core.services.countdowns import fire_due_reminders, plan_countdowns
 
     services = _services()
     try:
         planned = plan_countdowns(services.ctx)
+        plan_approval_waits(services.ctx)
         reminders = fire_due_reminders(services.ctx, owner="escalate-now")
+        approvals = remind_due_approvals(services.ctx, owner="escalate-now")
         result = sweep_escalations(services.ctx, owner="escalate-now")
     finally:
         services.close()
     typer.echo(
         f"escalation sweep: {result.fired} fired, {result.skipped} skipped; "
         f"reminders: {planned} planned, {reminders.reminded} sent, "
-        f"{reminders.alerted} alerts opened"
+        f"{reminders.alerted} alerts opened; "
+        f"approvals: {approvals.reminded} reminded, {approvals.alerted} overdue"
     )
 
 

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     escalation_director_hours: float = Field(48, ge=0)
     escalation_unit: Literal["h", "wh", "wd"] = "h"
     """The two delays above in calendar hours (h), working hours (wh) or working days (wd)."""
+    escalation_repeat: int = Field(2, ge=0, le=10)
+    """The HR director is told again this many times (a day apart) before the alert goes on
+    the weekly management list."""
+    approval_remind_every: str = "8wh"
+    """A batch or claim waiting for a decision reminds its approver this often."""
+    approval_deadline: str = "3wd"
+    """A decision still missing this long after the wait began opens an alert that escalates."""
     working_hours: str = "09:00-18:00"
     quiet_hours: bool = True
     """Staff's non-urgent chat pushes wait for working hours (never in demo mode)."""
@@ -118,6 +125,20 @@ class Settings(BaseSettings):
             return str(WorkingHours.parse(value))
         except InvalidValue as error:
             raise ValueError(f"HRBOT_WORKING_HOURS: {error}") from None
+
+    @field_validator("approval_remind_every", "approval_deadline")
+    @classmethod
+    def _delay(cls, value: str) -> str:
+        from core.domain.errors import InvalidValue
+        from core.domain.workclock import Delay
+
+        try:
+            delay = Delay.parse(value)
+        except InvalidValue as error:
+            raise ValueError(f"{error} (e.g. 8wh, 24h, 3wd)") from None
+        if delay.amount <= 0:
+            raise ValueError("must be more than zero (e.g. 8wh, 24h, 3wd)")
+        return str(delay)
 
     @field_validator("timezone")
     @classmethod

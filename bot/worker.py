@@ -25,6 +25,7 @@ from bot.i18n import CatalogRenderer
 from bot.routing import ChannelRouter
 from core.services.absences import absence_reminders
 from core.services.alerts import sweep_escalations
+from core.services.approvals import plan_approval_waits, remind_due_approvals
 from core.services.countdowns import fire_due_reminders, plan_countdowns
 from core.services.delivery import deliver_due
 from core.services.digests import run_digests
@@ -56,16 +57,18 @@ class Worker:
         self._planned_at = -PLAN_EVERY_SECONDS
 
     def tick(self) -> None:
-        """One round: plan (countdowns, the month's rosters) and fire countdowns, run settlement
-        jobs, fire due escalation steps, deliver notices."""
+        """One round: plan (countdowns, waiting approvals, the month's rosters), fire countdowns
+        and approval reminders, run settlement jobs, fire due escalation steps, deliver notices."""
         ctx, stop = self.services.ctx, self.stopping.is_set
         if time.monotonic() - self._planned_at >= PLAN_EVERY_SECONDS:
             plan_countdowns(ctx)
+            plan_approval_waits(ctx)
             absence_reminders(ctx)
             if self.plan_rosters:
                 self._build_rosters()
             self._planned_at = time.monotonic()
         fire_due_reminders(ctx, self.owner, stop=stop)
+        remind_due_approvals(ctx, self.owner, stop=stop)
         self._digests()
         self._settle()
         swept = sweep_escalations(ctx, self.owner, stop=stop)

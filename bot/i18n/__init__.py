@@ -58,6 +58,7 @@ PARTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "budget_part": _budget_part,
     "confirm_part": _when("part.confirm", lambda p: p.get("confirm")),
     "differs_part": _when("part.differs", lambda p: p.get("differences")),
+    "overdue_part": _when("part.approval_overdue", lambda p: p.get("overdue")),
     # A notice that carries the "mark paid" button is manual settlement; without it hrbot pays.
     "settle_part": lambda p: (
         "part.settle_manual" if "batch.paid" in p.get("_actions", ()) else "part.settle_gateway"
@@ -130,10 +131,18 @@ class Translator:
             return self.word("status", value)
         if name in ("state", "batch_state"):
             return self.word("batch_state", value)
-        if name in ("deadline", "at"):
+        if name in ("deadline", "at", "since"):
             return self.when(value)
         if name == "decision":
             return self.word("decision", value)
+        if name == "top_causes":  # "财务审批未完成（3 条）、银行扣款失败（1 条）"
+            counted = zip(
+                params.get("causes") or [], params.get("cause_counts") or [], strict=False
+            )
+            shown = [self("list.counted", item=self.word("cause", c), count=n) for c, n in counted]
+            return self._catalog["list.separator"].join(shown) or "—"
+        if name == "step_word":
+            return self.word("approval.step", params.get("step"))
         if name == "deadline_hours":
             deadline, created = params.get("deadline"), params.get("_created_at")
             if deadline is None or created is None:

@@ -144,10 +144,13 @@ class WeeklySummary:
     """The level of every unresolved alert."""
     causes: tuple[tuple[str, int], ...] = ()
     """The most frequent causes of the alerts opened in the last four weeks, with their counts."""
+    flagged: tuple[str, ...] = ()
+    """Unresolved alerts whose policy ran out (last level told, repeats and all): the
+    management list, e.g. ``#12 上海分公司 (level 3)``."""
 
     @property
     def empty(self) -> bool:
-        return not self.overdue and not self.alert_levels
+        return not self.overdue and not self.alert_levels and not self.flagged
 
     def params(self) -> dict[str, Any]:
         levels = Counter(min(max(level, 1), 3) for level in self.alert_levels)
@@ -164,6 +167,8 @@ class WeeklySummary:
             "cause_count": top[1],
             "causes": [cause for cause, _ in self.causes],
             "cause_counts": [count for _, count in self.causes],
+            "flagged_count": len(self.flagged),
+            "flagged_refs": list(self.flagged[:SHOWN_BRANCHES]),
         }
 
 

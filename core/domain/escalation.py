@@ -47,6 +47,10 @@ class SubjectKind(StrEnum):
     CONTRIBUTION_BATCH = "contribution_batch"
     EMPLOYEE_STATUS = "employee_status"
     HELD_CLAIM = "held_claim"
+    BATCH_APPROVAL = "batch_approval"
+    """A batch waiting for HR's check or finance's approval past its own deadline."""
+    CLAIM_APPROVAL = "claim_approval"
+    """A claim waiting for finance's decision past its own deadline."""
 
 
 class StepState(StrEnum):
@@ -82,16 +86,34 @@ class PolicyLevel:
         return self.delay.span
 
 
+DEFAULT_REPEAT = 2
+"""How many times the last level is told again, one interval apart, before the alert goes on
+the weekly management list."""
+MAX_REPEAT = 10
+
+
 @dataclass(frozen=True)
 class EscalationPolicy:
     name: str
     levels: tuple[PolicyLevel, ...]
     version: int = 1
+    repeat: int = 0
+    """The last level is told again this many times, ``repeat_every`` apart."""
+    repeat_every: Delay | None = None
+    """The gap between repeats; by default the gap between the last two levels (or one day)."""
 
     def __post_init__(self) -> None:
         numbers = [lvl.level for lvl in self.levels]
         if not numbers or numbers != list(range(1, len(numbers) + 1)):
             raise InvalidValue("policy levels must be numbered 1, 2, 3 …", policy=self.name)
+        if not 0 <= self.repeat <= MAX_REPEAT:
+            raise InvalidValue(f"repeat must be 0 to {MAX_REPEAT}", policy=self.name)
+        if self.repeat_every is not None and (
+            self.repeat_every.unit is not self.levels[0].delay.unit or self.repeat_every.amount <= 0
+        ):
+            raise InvalidValue(
+                "repeats count in the levels' unit and must be more than zero", policy=self.name
+            )
         if len({lvl.delay.unit for lvl in self.levels}) > 1:
             raise InvalidValue("every level of a policy counts in the same unit", policy=self.name)
         amounts = [lvl.delay.amount for lvl in self.levels]
@@ -99,7 +121,18 @@ class EscalationPolicy:
             raise InvalidValue("policy delays must not decrease", policy=self.name)
 
     def level(self, number: int) -> PolicyLevel:
-        return self.levels[number - 1]
+        return self.levels[min(number, self.top) - 1]
+
+    @property
+    def interval(self) -> Delay:
+        """The gap between repeats of the last level."""
+        if self.repeat_every is not None:
+            return self.repeat_every
+        if self.top > 1:
+            gap = self.levels[-1].delay.amount - self.levels[-2].delay.amount
+            if gap > 0:
+                return Delay(gap, self.unit)
+        return Delay(1 if self.unit is DelayUnit.WORKING_DAYS else 24, self.unit)
 
     @property
     def top(self) -> int:
@@ -112,18 +145,23 @@ class EscalationPolicy:
     def schedule(
         self, start_level: int, start_at: datetime, clock: WorkClock | None = None
     ) -> list[tuple[int, datetime]]:
-        """Due times of ``start_level`` and every level above it, counting from ``start_at``;
-        working-time delays count on ``clock`` (the branch's calendar and working hours)."""
+        """Due times of ``start_level`` and every level above it, then the last level's repeats,
+        counting from ``start_at``; working-time delays count on ``clock`` (the branch's
+        calendar and working hours). A repeat is the last level again: same number, later."""
         if self.unit is not DelayUnit.HOURS and clock is None:
             raise InvalidValue("a working-time policy needs the branch's clock", policy=self.name)
+        start_level = min(start_level, self.top)
         base = self.level(start_level).delay.amount
+        last = self.levels[-1].delay.amount
+        plan = [(lvl.level, lvl.delay.amount) for lvl in self.levels[start_level - 1 :]]
+        plan += [(self.top, last + k * self.interval.amount) for k in range(1, self.repeat + 1)]
         due = []
-        for lvl in self.levels[start_level - 1 :]:
-            offset = Delay(lvl.delay.amount - base, self.unit)
+        for number, amount in plan:
+            offset = Delay(amount - base, self.unit)
             if clock is None or self.unit is DelayUnit.HOURS:
-                due.append((lvl.level, start_at + offset.span))
+                due.append((number, start_at + offset.span))
             else:
-                due.append((lvl.level, clock.add(start_at, offset)))
+                due.append((number, clock.add(start_at, offset)))
         return due
 
     def in_calendar_hours(self) -> EscalationPolicy:
@@ -135,7 +173,12 @@ class EscalationPolicy:
         levels = tuple(
             replace(lvl, delay=Delay.calendar(lvl.delay.amount * per)) for lvl in self.levels
         )
-        return replace(self, levels=levels)
+        every = self.repeat_every
+        return replace(
+            self,
+            levels=levels,
+            repeat_every=Delay.calendar(every.amount * per) if every is not None else None,
+        )
 
     def levels_json(self) -> str:
         """The stored form; calendar hours keep their first format (``after_seconds``), so a
@@ -154,8 +197,19 @@ class EscalationPolicy:
             items.append(item)
         return json.dumps(items, sort_keys=True)
 
+    def repeat_text(self) -> str | None:
+        """The stored form of ``repeat_every`` (None: the gap between the last two levels)."""
+        return str(self.repeat_every) if self.repeat_every is not None else None
+
     @classmethod
-    def from_json(cls, name: str, version: int, text: str) -> EscalationPolicy:
+    def from_json(
+        cls,
+        name: str,
+        version: int,
+        text: str,
+        repeat: int = 0,
+        repeat_every: str | None = None,
+    ) -> EscalationPolicy:
         levels = tuple(
             PolicyLevel(
                 int(item["level"]),
@@ -167,7 +221,20 @@ class EscalationPolicy:
             )
             for item in json.loads(text)
         )
-        return cls(name, levels, version)
+        every = Delay.parse(repeat_every) if repeat_every else None
+        return cls(name, levels, version, repeat, every)
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One stored version of a policy: who wrote it (None: taken from settings) and how many
+    alerts started under it (they keep it to the end)."""
+
+    policy: EscalationPolicy
+    edited_at: datetime | None
+    edited_by: str | None
+    note: str | None
+    alerts: int
 
 
 def default_policy(
@@ -175,9 +242,11 @@ def default_policy(
     manager_hours: float = 24,
     director_hours: float = 48,
     unit: DelayUnit = DelayUnit.HOURS,
+    repeat: int = 0,
 ) -> EscalationPolicy:
     """The seed's policy: HR at once, the HR manager after 24 h, the HR director after 48 h
-    (in calendar hours unless ``unit`` says working hours or working days)."""
+    (in calendar hours unless ``unit`` says working hours or working days); settings add the
+    director's repeats (``HRBOT_ESCALATION_REPEAT``, 2 unless changed)."""
     return EscalationPolicy(
         "default",
         (
@@ -185,6 +254,7 @@ def default_policy(
             PolicyLevel(2, Role.HR_MANAGER, Delay(manager_hours, unit)),
             PolicyLevel(3, Role.HR_DIRECTOR, Delay(director_hours, unit)),
         ),
+        repeat=repeat,
     )
 
 
@@ -208,6 +278,9 @@ class Alert:
     resolved_at: datetime | None = None
     resolved_by: int | None = None
     resolution: str | None = None
+    flagged_at: datetime | None = None
+    """When the policy ran out (last level told, repeats and all) with the alert still open:
+    from then on it is on the weekly management list until resolved."""
     id: int = field(init=False)
 
     def move(self, event: str) -> tuple[AlertState, AlertState]:

@@ -10,6 +10,7 @@ import threading
 
 from sqlalchemy.orm import registry
 
+from core.domain.approvals import ApprovalWait
 from core.domain.audit import AuditEntry
 from core.domain.batches import BatchLine, ContributionBatch
 from core.domain.budgets import Budget
@@ -50,6 +51,7 @@ _MAPPINGS = (
     (Assignment, tables.assignments),
     (RecordDocument, tables.record_documents),
     (SettlementJob, tables.settlement_jobs),
+    (ApprovalWait, tables.approval_waits),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,7 +26,14 @@ from core.domain.directory import (
     Role,
 )
 from core.domain.errors import NotFound
-from core.domain.escalation import Alert, AlertState, EscalationPolicy, EscalationStep, StepState
+from core.domain.escalation import (
+    Alert,
+    AlertState,
+    EscalationPolicy,
+    EscalationStep,
+    PolicyVersion,
+    StepState,
+)
 from core.domain.notifications import DeliveryState, Notification
 from core.domain.periods import Period
 from core.domain.records import RecordDocument, RecordKind
@@ -341,31 +349,94 @@ class AlertRepository(_Repository):
         release(self.session, t.escalation_steps, step_ids, owner)
 
     def policy_version(self, policy: EscalationPolicy) -> int:
-        """The stored version of this policy's levels, storing it as a new version if new."""
+        """The stored version with this policy's levels and repeats, storing it as a new
+        version if there is none."""
+        p = t.escalation_policies.c
         rows = self.session.execute(
-            select(t.escalation_policies.c.version, t.escalation_policies.c.levels).where(
-                t.escalation_policies.c.name == policy.name
-            )
+            select(p.version, p.levels, p.repeat, p.repeat_every).where(p.name == policy.name)
         ).all()
-        wanted = policy.levels_json()
-        for version, levels in rows:
-            if levels == wanted:
+        wanted = (policy.levels_json(), policy.repeat, policy.repeat_text())
+        for version, levels, repeat, every in rows:
+            if (levels, repeat, every) == wanted:
                 return int(version)
-        version = max((int(v) for v, _ in rows), default=0) + 1
+        version = max((int(v) for v, *_ in rows), default=0) + 1
         self.session.execute(
-            t.escalation_policies.insert().values(name=policy.name, version=version, levels=wanted)
+            t.escalation_policies.insert().values(
+                name=policy.name,
+                version=version,
+                levels=wanted[0],
+                repeat=policy.repeat,
+                repeat_every=policy.repeat_text(),
+            )
         )
         return version
 
     def policy(self, name: str, version: int) -> EscalationPolicy:
-        levels = self.session.scalar(
-            select(t.escalation_policies.c.levels).where(
-                t.escalation_policies.c.name == name, t.escalation_policies.c.version == version
+        p = t.escalation_policies.c
+        row = self.session.execute(
+            select(p.levels, p.repeat, p.repeat_every).where(p.name == name, p.version == version)
+        ).first()
+        if row is None:
+            raise NotFound(f"no policy {name} v{version}", kind="policy")
+        return EscalationPolicy.from_json(name, version, row.levels, row.repeat, row.repeat_every)
+
+    def edited_policy(self, name: str) -> EscalationPolicy | None:
+        """The latest version an admin wrote, if any: it overrides the settings' policy."""
+        p = t.escalation_policies.c
+        version = self.session.scalar(
+            select(p.version)
+            .where(p.name == name, p.edited_at.is_not(None))
+            .order_by(p.version.desc())
+            .limit(1)
+        )
+        return self.policy(name, version) if version is not None else None
+
+    def save_edited_policy(
+        self, policy: EscalationPolicy, now: datetime, by: str, note: str | None
+    ) -> EscalationPolicy:
+        """Store ``policy`` as a new version written by ``by``; alerts already open keep theirs."""
+        p = t.escalation_policies.c
+        latest = self.session.scalar(select(func.max(p.version)).where(p.name == policy.name))
+        version = int(latest or 0) + 1
+        self.session.execute(
+            t.escalation_policies.insert().values(
+                name=policy.name,
+                version=version,
+                levels=policy.levels_json(),
+                repeat=policy.repeat,
+                repeat_every=policy.repeat_text(),
+                edited_at=now,
+                edited_by=by,
+                edit_note=note,
             )
         )
-        if levels is None:
-            raise NotFound(f"no policy {name} v{version}", kind="policy")
-        return EscalationPolicy.from_json(name, version, levels)
+        return replace(policy, version=version)
+
+    def policy_history(self, name: str) -> list[PolicyVersion]:
+        p = t.escalation_policies.c
+        rows = self.session.execute(
+            select(p.version, p.levels, p.repeat, p.repeat_every, p.edited_at, p.edited_by)
+            .add_columns(p.edit_note)
+            .where(p.name == name)
+            .order_by(p.version)
+        ).all()
+        counts: dict[int, int] = dict(
+            self.session.execute(
+                select(t.alerts.c.policy_version, func.count())
+                .where(t.alerts.c.policy_name == name)
+                .group_by(t.alerts.c.policy_version)
+            ).all()
+        )
+        return [
+            PolicyVersion(
+                EscalationPolicy.from_json(name, r.version, r.levels, r.repeat, r.repeat_every),
+                r.edited_at,
+                r.edited_by,
+                r.edit_note,
+                int(counts.get(r.version, 0)),
+            )
+            for r in rows
+        ]
 
 
 class OutboxRepository(_Repository):

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from core.domain.accounts import AccountRole
+from core.domain.approvals import WaitKind
 from core.domain.batches import BatchState
 from core.domain.claims import ClaimState, ClaimType, DocumentKind
 from core.domain.contributions import DelayReason
@@ -233,6 +234,13 @@ escalation_policies = Table(
     Column("name", String(64), nullable=False),
     Column("version", Integer, nullable=False),
     Column("levels", Text, nullable=False),
+    Column("repeat", Integer, nullable=False, server_default="0"),
+    Column("repeat_every", String(16)),
+    # Set on versions an admin wrote (dashboard or `hrbot policy set`): the latest of those is
+    # the policy new alerts start with; versions from settings leave them empty.
+    Column("edited_at", UTCDateTime),
+    Column("edited_by", String(255)),
+    Column("edit_note", Text),
     UniqueConstraint("name", "version", name="uq_escalation_policies_name_version"),
 )
 
@@ -258,6 +266,7 @@ alerts = Table(
     Column("resolved_at", UTCDateTime),
     Column("resolved_by", ForeignKey("employees.id")),
     Column("resolution", Text),
+    Column("flagged_at", UTCDateTime),
     Index("ix_alerts_subject", "subject_kind", "subject_id"),
 )
 
@@ -485,6 +494,25 @@ absences = Table(
     Column("channel", String(32)),
     Column("cancelled_at", UTCDateTime),
     Index("ix_absences_employee", "employee_id", "starts_on"),
+)
+
+# A batch or claim waiting for someone's decision: when the wait began, when its approver is
+# reminded next (the timer) and when the wait is overdue and becomes an alert. One row per
+# subject, reset when the subject moves to another waiting stage.
+approval_waits = Table(
+    "approval_waits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_kind", enum(WaitKind, "wait_kind"), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("deadline_at", UTCDateTime, nullable=False),
+    Column("reminded", Integer, nullable=False, server_default="0"),
+    Column("alert_id", ForeignKey("alerts.id")),
+    *timer_columns(),
+    UniqueConstraint("subject_kind", "subject_id", name="uq_approval_waits_subject"),
+    Index("ix_approval_waits_due", "state", "due_at"),
 )
 
 # Who was checked for a digest on which day (or ISO week): one row each, so several workers and

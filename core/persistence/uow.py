@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.domain.errors import IllegalTransition
 from core.persistence.absences import AbsenceRepository
 from core.persistence.accounts import AccountRepository
+from core.persistence.approvals import ApprovalWaitRepository
 from core.persistence.dashboard import DashboardQueries
 from core.persistence.digests import DigestRepository
 from core.persistence.mapping import start_mappers
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.absences = AbsenceRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.approvals = ApprovalWaitRepository(self.session)
         return self
 
     def __exit__(

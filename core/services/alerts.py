@@ -28,6 +28,7 @@ from core.services.absences import behalf_detail, behalf_params, delegates
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
+from core.services.policies import current_policy
 from core.services.scope import on_behalf_of, require_scope
 from core.services.status import status_of
 
@@ -56,7 +57,7 @@ def open_alert(
     if existing:
         return existing[0]
     now = ctx.now()
-    policy = ctx.rules.policy
+    policy = current_policy(ctx, uow)
     alert = Alert(
         subject_kind=subject[0],
         subject_id=subject[1],
@@ -102,7 +103,8 @@ def acknowledge_alert(
         moved = alert.acknowledge(actor.id, cause, fix_date, now, ctx.today())
         alert.cause_note = note
         _cancel_pending(uow, alert, "acknowledged")
-        resume_level = min(alert.level + 1, ctx.rules.policy.top) if alert.level else 1
+        policy = uow.alerts.policy(alert.policy_name, alert.policy_version)
+        resume_level = min(alert.level + 1, policy.top) if alert.level else 1
         uow.alerts.add(
             EscalationStep(
                 alert_id=alert.id,
@@ -283,6 +285,26 @@ def _fire_due_of(ctx: Context, uow: UnitOfWork, alert: Alert, now: datetime) -> 
 
 def _fire(ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now: datetime) -> bool:
     """Fire one timer; False when its level had nobody to notify (recorded, not retried)."""
+    fired = _fire_step(ctx, uow, alert, step, now)
+    if step.state is not StepState.CANCELLED:
+        _flag_when_policy_ran_out(uow, alert, now)
+    return fired
+
+
+def _flag_when_policy_ran_out(uow: UnitOfWork, alert: Alert, now: datetime) -> None:
+    """Once the last level has been told, repeats included, and the alert is still open, it
+    goes on the weekly management list (flagged once; resolving takes it off)."""
+    if alert.state is not AlertState.OPEN or alert.flagged_at is not None:
+        return
+    if any(s.kind is StepKind.ESCALATE for s in uow.alerts.pending_steps(alert.id)):
+        return
+    alert.flagged_at = now
+    audit(uow, now, "alert.flag", ("alert", alert.id), level=alert.level)
+
+
+def _fire_step(
+    ctx: Context, uow: UnitOfWork, alert: Alert, step: EscalationStep, now: datetime
+) -> bool:
     if alert.state is AlertState.RESOLVED:
         step.state, step.note = StepState.CANCELLED, "alert resolved"
         return False
@@ -388,9 +410,9 @@ def _alert_params(ctx: Context, uow: UnitOfWork, alert: Alert) -> dict[str, Any]
             uow, employee, ctx.today(), ctx.rules.claim_check_months, ctx.rules.lapse_after
         )
         params["months"] = [str(m.period) for m in report.problem_months]
-    if alert.subject_kind is SubjectKind.HELD_CLAIM:
+    if alert.subject_kind in (SubjectKind.HELD_CLAIM, SubjectKind.CLAIM_APPROVAL):
         params["claim"] = uow.claims.get(alert.subject_id).reference
-    if alert.subject_kind is SubjectKind.CONTRIBUTION_BATCH:
+    if alert.subject_kind in (SubjectKind.CONTRIBUTION_BATCH, SubjectKind.BATCH_APPROVAL):
         batch = uow.batches.get(alert.subject_id)
         params |= {
             "period": str(batch.period),
@@ -407,4 +429,6 @@ _KEY_PREFIX = {
     SubjectKind.HELD_CLAIM: "alert",
     SubjectKind.CONTRIBUTION_BATCH: "alert.batch",
     SubjectKind.EMPLOYEE_STATUS: "alert.status",
+    SubjectKind.BATCH_APPROVAL: "alert.approval.batch",
+    SubjectKind.CLAIM_APPROVAL: "alert.approval.claim",
 }

@@ -91,6 +91,7 @@ def approve_batch(
             **on_behalf_of(uow, actor, batch.branch_id, ctx.today(), Role.FINANCE),
         )
         close_cards(ctx, uow, ("batch", batch.id), "approved", actor)
+        close_alerts_for(ctx, uow, (SubjectKind.BATCH_APPROVAL, batch.id), "batch approved")
         if ctx.rules.settlement == "gateway":
             uow.settlement.queue(
                 JobKind.BATCH_SUBMIT, batch.id, batch.idempotency_key("submit"), ctx.now()
@@ -122,6 +123,7 @@ def return_batch(
             **on_behalf_of(uow, actor, batch.branch_id, ctx.today()),
         )
         close_cards(ctx, uow, ("batch", batch.id), "returned", actor)
+        close_alerts_for(ctx, uow, (SubjectKind.BATCH_APPROVAL, batch.id), "batch returned")
         _tell_hr(ctx, uow, batch, "batch.returned", {"reason": batch.return_reason})
         uow.commit()
         return batch

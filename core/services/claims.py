@@ -445,6 +445,7 @@ def _decide(
             **on_behalf_of(uow, actor, branch_id, ctx.today(), Role.FINANCE),
         )
         close_alerts_for(ctx, uow, (SubjectKind.HELD_CLAIM, claim.id), f"claim {event}")
+        close_alerts_for(ctx, uow, (SubjectKind.CLAIM_APPROVAL, claim.id), f"claim {event}")
         close_cards(ctx, uow, ("claim", claim.id), _DECIDED[event], actor)
         employee = uow.directory.employee(claim.employee_id)
         notify(

@@ -18,7 +18,14 @@ from core.domain.documents import MAX_IMAGE_PIXELS, MAX_UPLOAD_BYTES
 from core.domain.escalation import EscalationPolicy, default_policy
 from core.domain.notifications import ChannelKind
 from core.domain.roster import Rates
-from core.domain.workclock import WeekendCalendar, WorkClock, WorkdayCalendar, WorkingHours
+from core.domain.workclock import (
+    Delay,
+    DelayUnit,
+    WeekendCalendar,
+    WorkClock,
+    WorkdayCalendar,
+    WorkingHours,
+)
 from core.ports import Clock, DocumentStore
 
 if TYPE_CHECKING:
@@ -64,6 +71,10 @@ class Rules:
     weekly summary) go out; None: no digests (the app's settings turn them on at 09:00)."""
     weekly_digest_day: int = 0
     """Day of the week of the weekly summary, Monday = 0."""
+    approval_remind_every: Delay = field(default_factory=lambda: Delay(8, DelayUnit.WORKING_HOURS))
+    """A batch or claim waiting for a decision reminds its approver this often."""
+    approval_deadline: Delay = field(default_factory=lambda: Delay(3, DelayUnit.WORKING_DAYS))
+    """A decision missing this long after the wait began opens an alert on the policy."""
 
 
 @dataclass

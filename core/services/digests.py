@@ -221,7 +221,8 @@ def _send_weekly(
 
 def weekly_summary(ctx: Context, today: date) -> WeeklySummary:
     """The group's week: branches overdue this month or last (the dashboard's "late"), every
-    unresolved alert's level, and the top causes of the alerts opened in the last four weeks."""
+    unresolved alert's level, the alerts flagged for management (their policy ran out), and
+    the top three causes of the alerts opened in the last four weeks."""
     current = Period.of(today)
     with ctx.uow() as uow:
         branches = uow.dashboard.branches(None)
@@ -236,7 +237,14 @@ def weekly_summary(ctx: Context, today: date) -> WeeklySummary:
         overdue = tuple(
             f"{b.name} {'/'.join(str(m) for m in late[b.id])}" for b in branches if b.id in late
         )
-        levels = tuple(alert.level for alert in uow.alerts.unresolved())
+        unresolved = uow.alerts.unresolved()
+        levels = tuple(alert.level for alert in unresolved)
+        names = {b.id: b.name for b in branches}
+        flagged = tuple(
+            f"#{a.id} {names.get(a.branch_id, '?')} L{a.level}"
+            for a in unresolved
+            if a.flagged_at is not None
+        )
         since = ctx.now() - timedelta(days=CAUSE_WINDOW_DAYS)
         causes = top_causes(uow.digests.alert_causes(since))
-    return WeeklySummary(weekly_key(today), overdue, levels, causes)
+    return WeeklySummary(weekly_key(today), overdue, levels, causes, flagged)

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from core.domain.batches import BatchState, ContributionBatch
 from core.domain.directory import HR_ROLES, Employee, Role
+from core.domain.escalation import SubjectKind
 from core.domain.notifications import Button
 from core.services.absences import behalf_params, delegates
+from core.services.alerts import close_alerts_for
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
@@ -99,6 +101,7 @@ def verify_batch(
         behalf = on_behalf_of(uow, actor, batch.branch_id, ctx.today(), *HR_ROLES)
         audit(uow, ctx.now(), "batch.verify", ("batch", batch.id), actor, moved, channel, **behalf)
         close_cards(ctx, uow, ("batch", batch.id), "verified", actor)
+        close_alerts_for(ctx, uow, (SubjectKind.BATCH_APPROVAL, batch.id), "batch verified")
         ask_finance(ctx, uow, batch, actor, channel)
         uow.commit()
         return batch

@@ -220,6 +220,8 @@ def test_the_weekly_summary_goes_to_directors_on_its_day(
         "cause_count": 1,
         "causes": ["finance_approval"],
         "cause_counts": [1],
+        "flagged_count": 0,
+        "flagged_refs": [],
     }
     for _ in range(6):  # Tuesday to Sunday: not its day
         clock.advance(DAY)

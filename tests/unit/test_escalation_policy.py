@@ -105,3 +105,34 @@ def test_a_fix_date_ends_at_local_midnight(day: date, tz: ZoneInfo, ends_at: dat
     assert end_of_day_utc(day, tz) == ends_at
     assert local_today(ends_at - timedelta(seconds=1), tz) == day
     assert local_today(ends_at, tz) == day + timedelta(days=1)
+
+
+def test_repeats_tell_the_last_level_again_one_gap_apart() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.domain.escalation import default_policy
+
+    start = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
+    plan = default_policy(repeat=2).schedule(1, start)
+    hours = [(level, (due - start) / timedelta(hours=1)) for level, due in plan]
+    assert hours == [(1, 0), (2, 24), (3, 48), (3, 72), (3, 96)]
+    # Re-opened at level 3 after a missed fix date: level 3 now, then its two repeats.
+    again = default_policy(repeat=2).schedule(3, start)
+    assert [(due - start) / timedelta(hours=1) for _, due in again] == [0, 24, 48]
+
+
+def test_repeat_bounds_and_stored_form_round_trip() -> None:
+    import pytest
+
+    from core.domain.errors import InvalidValue
+    from core.domain.escalation import EscalationPolicy, default_policy
+    from core.domain.workclock import Delay, DelayUnit
+
+    with pytest.raises(InvalidValue):
+        default_policy(repeat=11)
+    policy = default_policy(unit=DelayUnit.WORKING_HOURS, repeat=1)
+    every = EscalationPolicy(policy.name, policy.levels, 3, 1, Delay(4, DelayUnit.WORKING_HOURS))
+    back = EscalationPolicy.from_json("default", 3, every.levels_json(), 1, every.repeat_text())
+    assert back == every
+    with pytest.raises(InvalidValue):  # repeats count in the levels' unit
+        EscalationPolicy(policy.name, policy.levels, 1, 1, Delay.calendar(4))

@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from adapters.web.dashboard.api import api_router
 from adapters.web.dashboard.auth import LoginRequired
+from adapters.web.dashboard.away import away_router
 from adapters.web.dashboard.common import Runtime
 from adapters.web.dashboard.imports import imports_router
 from adapters.web.dashboard.pages import pages_router
@@ -20,6 +21,7 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(reports_router(runtime))
     app.include_router(imports_router(runtime))
     app.include_router(pages_router(runtime))
+    app.include_router(away_router(runtime))
     app.include_router(api_router(runtime))
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
 
