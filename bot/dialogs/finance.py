@@ -11,6 +11,8 @@ REASON = "reason"
 
 def list_approvals(talk: Talk) -> None:
     waiting = queries.pending_approvals(talk.ctx, talk.employee.id)
+    if waiting.standing_in_for:
+        talk.say("chat.approvals_standing_in", names=list(waiting.standing_in_for))
     if not waiting.claims and not waiting.batches:
         talk.say("chat.approvals_none")
     for claim, person in waiting.claims[:10]:

@@ -28,6 +28,7 @@ from core.domain.escalation import StepState, SubjectKind
 from core.domain.notifications import Button, ChannelKind
 from core.domain.records import RecordDocument, RecordKind
 from core.domain.settlement import JobKind
+from core.services.absences import behalf_params, delegates
 from core.services.alerts import close_alerts_for, open_alert
 from core.services.cards import close_cards
 from core.services.claims import resume_held_claims
@@ -335,13 +336,14 @@ def _tell_hr(
     buttons: list[Button] | None = None,
 ) -> None:
     params = batch_params(uow, batch) | extra
-    for person in uow.directory.responsible(batch.branch_id, Role.HR):
+    hr = uow.directory.responsible(batch.branch_id, Role.HR)
+    for person, absent in delegates(ctx, uow, hr):  # a stand-in for HR away
         notify(
             ctx,
             uow,
             person,
             key,
-            params,
+            params | behalf_params(person, absent),
             f"batch:{batch.id}:{key}:{ctx.now().isoformat()}",
             buttons=buttons or (),
             subject=("batch", batch.id) if buttons else None,

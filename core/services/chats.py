@@ -17,6 +17,7 @@ from core.domain.conversations import ChatSession, Handoff, HandoffState, LinkCo
 from core.domain.directory import HR_ROLES, Employee, Role
 from core.domain.errors import InvalidValue, PermissionDenied
 from core.domain.notifications import Button, ChannelKind
+from core.services.absences import behalf_params, delegates
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
@@ -81,13 +82,14 @@ def record_handoff(
             "question": handoff.question,
         } | context
         buttons = [Button("handoff.reply", "button.reply", {"handoff_id": handoff.id}, "primary")]
-        for person in uow.directory.responsible(asker.branch_id, Role.HR):
+        hr = uow.directory.responsible(asker.branch_id, Role.HR)
+        for person, absent in delegates(ctx, uow, hr):  # a stand-in for HR away
             notify(
                 ctx,
                 uow,
                 person,
                 "handoff.new",
-                params,
+                params | behalf_params(person, absent),
                 f"handoff:{handoff.id}",
                 buttons=buttons,
                 subject=("handoff", handoff.id),
@@ -105,7 +107,7 @@ def answer_handoff(ctx: Context, handoff_id: int, actor_id: int, answer: str) ->
         actor = uow.directory.employee(actor_id)
         handoff = uow.chats.handoff(handoff_id)
         asker = uow.directory.employee(handoff.employee_id)
-        require_scope(uow, actor, asker.branch_id, *HR_ROLES)
+        require_scope(uow, actor, asker.branch_id, *HR_ROLES, day=ctx.today())
         if handoff.state is HandoffState.ANSWERED:
             raise InvalidValue("this question has been answered already", field="handoff")
         handoff.state, handoff.answer = HandoffState.ANSWERED, text[:4000]

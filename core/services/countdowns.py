@@ -14,6 +14,7 @@ from core.domain.batches import BatchState, stuck_cause
 from core.domain.directory import Role
 from core.domain.escalation import StepState, SubjectKind
 from core.domain.reminders import Reminder, ReminderKind, countdown
+from core.services.absences import behalf_detail, behalf_params, delegates
 from core.services.alerts import open_alert
 from core.services.batches import batch_params
 from core.services.common import audit, notify
@@ -112,14 +113,23 @@ def _fire(ctx: Context, uow: UnitOfWork, reminder: Reminder) -> str:
         *uow.directory.responsible(batch.branch_id, Role.HR),
         *uow.directory.responsible(batch.branch_id, Role.FINANCE),
     ]
-    for person in people:
-        notify(ctx, uow, person, "batch.deadline_soon", params, f"reminder:{reminder.id}")
+    chosen = delegates(ctx, uow, people)  # a stand-in for anyone away
+    for person, absent in chosen:
+        notify(
+            ctx,
+            uow,
+            person,
+            "batch.deadline_soon",
+            params | behalf_params(person, absent),
+            f"reminder:{reminder.id}",
+        )
     audit(
         uow,
         now,
         "batch.reminder",
         ("batch", batch.id),
         days_before=reminder.days_before,
-        notified=[p.employee_no for p in people],
+        notified=[p.employee_no for p, _ in chosen],
+        **behalf_detail(chosen),
     )
     return "reminded"

@@ -21,6 +21,7 @@ from core.chat import Address, OutgoingMessage
 from core.domain.directory import Employee, Role
 from core.domain.notifications import ChannelKind, DeliveryState, Notification
 from core.ports import Channel, DeliveryFailed, Renderer
+from core.services.absences import behalf_params, delegates
 from core.services.common import audit, notify
 from core.services.context import Context
 
@@ -207,7 +208,8 @@ def _tell_hr(ctx: Context, uow: UnitOfWork, notification: Notification) -> None:
     if _answered_by_sibling(uow, notification):
         return
     recipient = uow.directory.employee(notification.recipient_id)
-    for person in uow.directory.responsible(recipient.branch_id, Role.HR):
+    hr = uow.directory.responsible(recipient.branch_id, Role.HR)
+    for person, absent in delegates(ctx, uow, hr):  # a stand-in for HR away
         notify(
             ctx,
             uow,
@@ -219,7 +221,8 @@ def _tell_hr(ctx: Context, uow: UnitOfWork, notification: Notification) -> None:
                 "message_key": notification.key,
                 "channel": str(notification.channel),
                 "error": notification.last_error,
-            },
+            }
+            | behalf_params(person, absent),
             f"dead:{notification.id}",
             channels=(ChannelKind.CHAT, ChannelKind.EMAIL),
         )

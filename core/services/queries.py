@@ -15,6 +15,7 @@ from core.domain.claims import Claim, ClaimDocument, ClaimState, DocumentKind
 from core.domain.contributions import DelayReason
 from core.domain.directory import Employee, Locale, Role
 from core.domain.escalation import Alert, AlertState, StepKind, SubjectKind
+from core.services.absences import standing_in_for
 from core.services.alerts import time_left
 from core.services.common import audit
 from core.services.context import Context
@@ -115,16 +116,23 @@ def _about(uow: UnitOfWork, alert: Alert) -> str:
 class Approvals:
     claims: tuple[tuple[Claim, Employee], ...]
     batches: tuple[tuple[ContributionBatch, str], ...]
+    standing_in_for: tuple[str, ...] = ()
+    """Names of approvers away today whose items are listed too (the actor stands in)."""
 
 
 def pending_approvals(ctx: Context, actor_id: int) -> Approvals:
-    """What waits for a finance approver: claims under review and batches to approve."""
+    """What waits for a finance approver: claims under review and batches to approve, their
+    own and those of any approver away today for whom they stand in."""
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
         if actor.role is not Role.FINANCE:
             return Approvals((), ())
+        absent = [p for p in standing_in_for(uow, actor, ctx.today()) if p.role is Role.FINANCE]
+        branch_ids = set(uow.directory.branches_of(actor.id))
+        for person in absent:
+            branch_ids |= set(uow.directory.branches_of(person.id))
         claims = []
-        for branch_id in uow.directory.branches_of(actor.id):
+        for branch_id in sorted(branch_ids):
             for person in uow.directory.employees_of_branch(branch_id):
                 claims += [
                     (c, person)
@@ -136,7 +144,7 @@ def pending_approvals(ctx: Context, actor_id: int) -> Approvals:
             for b in uow.batches.unpaid()
             if b.state is BatchState.FINANCE_PENDING and may_act_for_branch(uow, actor, b.branch_id)
         ]
-        return Approvals(tuple(claims), tuple(batches))
+        return Approvals(tuple(claims), tuple(batches), tuple(p.name for p in absent))
 
 
 def last_decision(ctx: Context, subject: tuple[str, int]) -> AuditEntry | None:

@@ -271,3 +271,39 @@ def test_only_someone_able_to_do_the_work_may_stand_in(ctx: Context, org: Org) -
     set_away(ctx, org.hr.id, OCT_12, OCT_13, "SH01-D001")  # any HR role for an HR role
     with pytest.raises(PermissionDenied):
         set_away(ctx, org.employee.id, OCT_12, OCT_13, "SH01-H001")
+
+
+def test_hr_notices_and_finance_lists_reach_the_stand_in(
+    ctx: Context, org: Org, clock: ManualClock
+) -> None:
+    from core.services.chats import answer_handoff, record_handoff
+    from core.services.countdowns import fire_due_reminders, plan_countdowns
+    from core.services.queries import pending_approvals
+
+    sun, zhou = org.others["bj_hr"], org.others["bj_finance"]
+    set_away(ctx, org.hr.id, OCT_12, OCT_13, "BJ01-H001")
+    set_away(ctx, org.finance.id, OCT_12, OCT_13, "BJ01-F001")
+
+    # A question HR must answer goes to 李四's stand-in, who may answer it.
+    handoff = record_handoff(ctx, org.employee.id, "生育津贴怎么申请？", "zh-CN", [], {})
+    (question,) = notices(ctx, "handoff.new")
+    assert (question.to, question.params["on_behalf_of"]) == ("BJ01-H001", "李四")
+    answer_handoff(ctx, handoff.id, sun.id, "请提交出生证明")
+
+    # The substitute's /approvals lists 王五's work, and says whose it is.
+    claim_id = clean_claim(ctx, org)
+    waiting = pending_approvals(ctx, zhou.id)
+    assert [c.id for c, _ in waiting.claims] == [claim_id]
+    assert waiting.standing_in_for == ("王五",)
+
+    # The countdown before a batch's due date reminds both stand-ins, not the absent.
+    make_batch(ctx, org, "2026-10", BatchState.FINANCE_PENDING)
+    clock.set(datetime(2026, 10, 12, 0, 59, tzinfo=UTC))
+    plan_countdowns(ctx)
+    clock.set(datetime(2026, 10, 12, 1, 0, tzinfo=UTC))  # T−3 days, 09:00 in Shanghai
+    fire_due_reminders(ctx, owner="w1")
+    soon = notices(ctx, "batch.deadline_soon")
+    assert sorted(n.to for n in soon) == ["BJ01-F001", "BJ01-H001"]
+
+    clock.set(START_OF_OCT_14)  # back at work: their own lists again
+    assert pending_approvals(ctx, zhou.id).claims == ()
