@@ -43,6 +43,7 @@ def list_alerts(talk: Talk) -> None:
             about=item.about,
             level=alert.level,
             hours_left=hours,
+            hours_unit=talk.t("unit.working_hours" if item.working_time else "unit.hours"),
             state_text=talk.t.word("alert_state", alert.state),
         )
 

@@ -42,6 +42,7 @@ def show_card(talk: Talk, card: queries.ClaimProgress) -> None:
             months=[str(m.period) for m in report.problem_months],
             cause=str(card.cause) if card.cause else None,
             hours_left=hours if hours is not None else "—",
+            hours_unit=talk.t("unit.working_hours" if card.hr_working_time else "unit.hours"),
             **params,
         )
         return

@@ -269,6 +269,13 @@ def time_left(ctx: Context, uow: UnitOfWork, alert: Alert, due: datetime) -> tim
     return max(due - now, timedelta(0))
 
 
+def counts_working_time(uow: UnitOfWork, alert: Alert) -> bool:
+    """Whether the alert's countdown is in working time (its policy's unit), so people are
+    told "23 working hours left" rather than "23 h left"."""
+    policy = uow.alerts.policy(alert.policy_name, alert.policy_version)
+    return policy.unit is not DelayUnit.HOURS
+
+
 def _earlier_pending(uow: UnitOfWork, alert: Alert, step: EscalationStep) -> bool:
     return any(
         (other.due_at, other.id) < (step.due_at, step.id)

@@ -45,7 +45,8 @@ MAX_PER_PAGE = 500
 
 
 def scope_for(ctx: Context, employee_id: int | None, admin: bool) -> Scope:
-    """The branches a dashboard viewer may see: all for an admin, else by role and duty."""
+    """The branches a dashboard viewer may see: all for an admin, else by role and duty, with
+    the branches of anyone away today for whom the viewer stands in."""
     if admin:
         return None
     if employee_id is None:
@@ -58,7 +59,7 @@ def scope_for(ctx: Context, employee_id: int | None, admin: bool) -> Scope:
         gone = viewer.leave_date is not None and viewer.leave_date < ctx.today()
         if gone or viewer.role not in STAFF_ROLES:
             return set()  # plain employees and people who have left see no branch
-        return branches_in_scope(uow, viewer)
+        return branches_in_scope(uow, viewer, ctx.today())
 
 
 def overview(

@@ -185,9 +185,9 @@ class _Asked:
 
 
 def _about(uow: UnitOfWork, alert: Alert) -> str:
-    if alert.subject_kind is SubjectKind.HELD_CLAIM:
+    if alert.subject_kind in (SubjectKind.HELD_CLAIM, SubjectKind.CLAIM_APPROVAL):
         return uow.claims.get(alert.subject_id).reference
-    if alert.subject_kind is SubjectKind.CONTRIBUTION_BATCH:
+    if alert.subject_kind in (SubjectKind.CONTRIBUTION_BATCH, SubjectKind.BATCH_APPROVAL):
         return str(uow.batches.get(alert.subject_id).period)
     return uow.directory.employee(alert.subject_id).name
 

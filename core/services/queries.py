@@ -16,7 +16,7 @@ from core.domain.contributions import DelayReason
 from core.domain.directory import Employee, Locale, Role
 from core.domain.escalation import Alert, AlertState, StepKind, SubjectKind
 from core.services.absences import standing_in_for
-from core.services.alerts import time_left
+from core.services.alerts import counts_working_time, time_left
 from core.services.common import audit
 from core.services.context import Context
 from core.services.scope import branches_in_scope, may_act_for_branch
@@ -36,6 +36,8 @@ class ClaimProgress:
     alert_state: AlertState | None = None
     hr_time_left: timedelta | None = None
     """Until ``hr_deadline`` on the alert's clock (working time under a working-time policy)."""
+    hr_working_time: bool = False
+    """``hr_time_left`` counts working hours (say so: "23 working hours")."""
 
     @property
     def voucher(self) -> ClaimDocument | None:
@@ -50,6 +52,8 @@ class AlertSummary:
     next_escalation: datetime | None
     time_left: timedelta | None = None
     """Until ``next_escalation`` on the alert's clock."""
+    working_time: bool = False
+    """``time_left`` counts working hours."""
 
 
 def draft_claim(ctx: Context, employee_id: int) -> Claim | None:
@@ -84,13 +88,14 @@ def _progress(ctx: Context, uow: UnitOfWork, claim: Claim) -> ClaimProgress:
         deadline,
         alert.state,
         time_left(ctx, uow, alert, deadline) if deadline else None,
+        counts_working_time(uow, alert),
     )
 
 
 def open_alerts_for(ctx: Context, actor_id: int) -> list[AlertSummary]:
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
-        scope = branches_in_scope(uow, actor)
+        scope = branches_in_scope(uow, actor, ctx.today())
         summaries = []
         for alert in uow.alerts.unresolved():
             if scope is not None and alert.branch_id not in scope:
@@ -99,15 +104,17 @@ def open_alerts_for(ctx: Context, actor_id: int) -> list[AlertSummary]:
             branch = uow.directory.branch(alert.branch_id).name
             due = min(steps) if steps else None
             left = time_left(ctx, uow, alert, due) if due else None
-            summaries.append(AlertSummary(alert, branch, _about(uow, alert), due, left))
+            working = counts_working_time(uow, alert)
+            about = _about(uow, alert)
+            summaries.append(AlertSummary(alert, branch, about, due, left, working))
         return summaries
 
 
 def _about(uow: UnitOfWork, alert: Alert) -> str:
-    if alert.subject_kind is SubjectKind.HELD_CLAIM:
+    if alert.subject_kind in (SubjectKind.HELD_CLAIM, SubjectKind.CLAIM_APPROVAL):
         claim = uow.claims.get(alert.subject_id)
         return f"{uow.directory.employee(claim.employee_id).name} {claim.reference}"
-    if alert.subject_kind is SubjectKind.CONTRIBUTION_BATCH:
+    if alert.subject_kind in (SubjectKind.CONTRIBUTION_BATCH, SubjectKind.BATCH_APPROVAL):
         return str(uow.batches.get(alert.subject_id).period)
     return uow.directory.employee(alert.subject_id).name
 

@@ -62,8 +62,17 @@ def on_behalf_of(
     return {}
 
 
-def branches_in_scope(uow: UnitOfWork, actor: Employee) -> set[int] | None:
-    """The branch ids the actor may see; None means all of them."""
+def branches_in_scope(uow: UnitOfWork, actor: Employee, day: date | None = None) -> set[int] | None:
+    """The branch ids the actor may see; None means all of them. Given ``day``, also the
+    branches of anyone away that day for whom the actor stands in (their borrowed work)."""
     if actor.role in GROUP_WIDE:
         return None
-    return uow.directory.branches_of(actor.id)
+    mine = uow.directory.branches_of(actor.id)
+    if day is None:
+        return mine
+    for absent in standing_in_for(uow, actor, day):
+        if absent.role in GROUP_WIDE:
+            return None
+        if absent.role in (Role.HR, Role.FINANCE):  # as may_act_for_branch decides
+            mine |= uow.directory.branches_of(absent.id)
+    return mine

@@ -307,3 +307,23 @@ def test_hr_notices_and_finance_lists_reach_the_stand_in(
 
     clock.set(START_OF_OCT_14)  # back at work: their own lists again
     assert pending_approvals(ctx, zhou.id).claims == ()
+
+
+def test_the_stand_ins_alert_list_and_dashboard_scope_borrow_the_absent_branches(
+    ctx: Context, org: Org, clock: ManualClock
+) -> None:
+    from core.services.dashboard import scope_for
+    from core.services.queries import open_alerts_for
+
+    sun = org.others["bj_hr"]
+    alert_id = held_claim_alert(ctx, org)
+    assert open_alerts_for(ctx, sun.id) == []
+    assert scope_for(ctx, sun.id, admin=False) == {org.others["bj_hr"].branch_id}
+
+    set_away(ctx, org.hr.id, OCT_12, OCT_13, "BJ01-H001")
+    assert [a.alert.id for a in open_alerts_for(ctx, sun.id)] == [alert_id]
+    assert scope_for(ctx, sun.id, admin=False) == {sun.branch_id, org.branch.id}
+
+    clock.set(START_OF_OCT_14)  # the absence is over: the borrowed branch goes back
+    assert open_alerts_for(ctx, sun.id) == []
+    assert scope_for(ctx, sun.id, admin=False) == {sun.branch_id}

@@ -110,3 +110,22 @@ def test_countdowns_count_the_same_working_time(working: Context, clock: ManualC
     (summary,) = open_alerts_for(working, org.hr.id)
     assert summary.time_left == timedelta(hours=23)
     assert summary.next_escalation == local(2025, 9, 30, 14, 0)
+    assert summary.working_time and claim_progress(working, claim_id).hr_working_time
+    # What people read names the unit: 23 working hours, not 23 h.
+    from bot.i18n import Translator
+
+    zh, en = Translator("zh-CN", SHANGHAI), Translator("en", SHANGHAI)
+    unit = {"hours_left": 23, "hours_unit": en("unit.working_hours")}
+    assert "next escalation in 23 working hours" in en("chat.alert_line", **unit)
+    unit["hours_unit"] = zh("unit.working_hours")
+    assert "人事须在 23 个工作小时内给出原因" in zh("chat.progress_held", **unit)
+
+
+def test_calendar_hour_countdowns_keep_saying_hours(ctx: Context, clock: ManualClock) -> None:
+    org = make_org(ctx)
+    alert_id = held_claim_alert(ctx, org)
+    with ctx.uow() as uow:
+        claim_id = uow.alerts.get(alert_id).subject_id
+    assert not claim_progress(ctx, claim_id).hr_working_time
+    (summary,) = open_alerts_for(ctx, org.hr.id)
+    assert not summary.working_time
