@@ -141,6 +141,12 @@ def my_absences(ctx: Context, employee_id: int) -> list[AbsenceView]:
         return [AbsenceView(a, people.get(a.substitute_id or 0)) for a in found]
 
 
+def covering_today(ctx: Context, employee_id: int) -> list[Employee]:
+    """Whom the person stands in for today (their absent colleagues)."""
+    with ctx.uow() as uow:
+        return standing_in_for(uow, uow.directory.employee(employee_id), ctx.today())
+
+
 def employee_no_for_chat(ctx: Context, platform: str, user_id: str) -> str | None:
     """The employee number of a chat user (a Slack mention names the substitute)."""
     with ctx.uow() as uow:

@@ -17,10 +17,8 @@ from adapters.web.dashboard.auth import Viewer, check_csrf
 from adapters.web.dashboard.common import Runtime, error_page, page_viewer, render
 from adapters.web.dashboard.runtime import Dashboard
 from core.domain.absences import SubstituteCycle
-from core.domain.directory import Employee
 from core.domain.errors import DomainError, InvalidValue, NotFound, PermissionDenied
 from core.services import absences
-from core.services.context import Context
 
 NO_EMPLOYEE = (
     "此账号未关联员工档案，不能设置休假代理 · This account has no employee record behind it, "
@@ -174,13 +172,6 @@ def _chain(loop: SubstituteCycle) -> str:
     return " → ".join(f"{name} ({no})" for name, no in zip(names, numbers, strict=False))
 
 
-def covering_for(ctx: Context, employee_id: int) -> list[Employee]:
-    """Whom the person stands in for today (the core answers this inside a unit of work)."""
-    with ctx.uow() as uow:
-        actor = uow.directory.employee(employee_id)
-        return absences.standing_in_for(uow, actor, ctx.today())
-
-
 async def _page(
     web: Dashboard,
     viewer: Viewer,
@@ -190,7 +181,7 @@ async def _page(
     entered: dict[str, str] | None = None,
 ) -> HTMLResponse:
     mine = await web.call(absences.my_absences, web.ctx, employee_id)
-    covering = await web.call(covering_for, web.ctx, employee_id)
+    covering = await web.call(absences.covering_today, web.ctx, employee_id)
     return render(
         web,
         viewer,
