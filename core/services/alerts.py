@@ -28,7 +28,7 @@ from core.services.absences import behalf_detail, behalf_params, delegates
 from core.services.cards import close_cards
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.policies import current_policy
+from core.services.policies import current_version
 from core.services.scope import on_behalf_of, require_scope
 from core.services.status import status_of
 
@@ -57,14 +57,14 @@ def open_alert(
     if existing:
         return existing[0]
     now = ctx.now()
-    policy = current_policy(ctx, uow)
+    policy, version = current_version(ctx, uow)
     alert = Alert(
         subject_kind=subject[0],
         subject_id=subject[1],
         branch_id=branch_id,
         opened_at=now,
         policy_name=policy.name,
-        policy_version=uow.alerts.policy_version(policy),
+        policy_version=version,
         employee_id=employee_id,
         suspected_cause=suspected_cause,
     )

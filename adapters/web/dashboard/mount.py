@@ -13,6 +13,7 @@ from adapters.web.dashboard.away import away_router
 from adapters.web.dashboard.common import Runtime
 from adapters.web.dashboard.imports import imports_router
 from adapters.web.dashboard.pages import pages_router
+from adapters.web.dashboard.policy import policy_router
 from adapters.web.dashboard.reporting import reports_router
 from adapters.web.dashboard.templating import STATIC_DIR
 
@@ -22,6 +23,7 @@ def install_dashboard(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(imports_router(runtime))
     app.include_router(pages_router(runtime))
     app.include_router(away_router(runtime))
+    app.include_router(policy_router(runtime))
     app.include_router(api_router(runtime))
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
 
