@@ -19,6 +19,8 @@ from adapters.web.runtime import WebChat
 from bot import bridge
 from bot.bootstrap import Services, build, build_router
 from bot.conversation import Conversation
+from bot.health import readiness
+from bot.observability import install_observability
 from bot.platforms.slack import mount_slack, slack_enabled
 from bot.platforms.telegram import mount_telegram, telegram_enabled
 from bot.settings import Settings
@@ -52,7 +54,8 @@ def create_app(
         stop = asyncio.Event()
         background = None
         if run_worker:
-            worker = Worker(services, build_router(services.settings, services.ctx))
+            router = build_router(services.settings, services.ctx)
+            worker = Worker(services, router, metrics=app.state.metrics.worker)
             background = asyncio.create_task(worker.run(stop))
         try:
             yield
@@ -68,6 +71,7 @@ def create_app(
 
     app = FastAPI(title="hrbot", version="0.1.0", lifespan=lifespan)
     app.state.run_worker = run_worker
+    install_observability(app)  # request ids, access lines, webhook figures, GET /metrics
     app.include_router(chat_router(lambda request: request.app.state.web_chat))
     app.mount("/chat/static", static_files(), name="chat-static")
     install_dashboard(app, lambda request: request.app.state.dashboard)
@@ -79,9 +83,9 @@ def create_app(
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
         services: Services = request.app.state.services
-        ready, detail = await run_in_threadpool(_database_ready, services)
+        ready, details = await run_in_threadpool(readiness, services.db.engine)
         return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "database": detail},
+            {"status": "ready" if ready else "unavailable", **details},
             status_code=200 if ready else 503,
         )
 
@@ -125,21 +129,6 @@ def _dashboard(services: Services, hasher: PasswordHasher) -> Dashboard:
         demo_accounts=DEMO_ACCOUNTS if settings.demo_mode else (),
         demo_password=DEMO_PASSWORD if settings.demo_mode else "",
     )
-
-
-def _database_ready(services: Services) -> tuple[bool, str]:
-    from sqlalchemy import text
-
-    from core.persistence.migrate import is_up_to_date
-
-    try:
-        with services.db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        if not is_up_to_date(services.db.engine):
-            return False, "migrations behind: run `hrbot db upgrade`"
-    except Exception as error:  # any driver error means not ready, and says why
-        return False, f"unreachable: {type(error).__name__}"
-    return True, "ok"
 
 
 _INDEX = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>hrbot</title>

@@ -7,6 +7,7 @@ the event loop never blocks on the database and the pool size caps concurrent tr
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,11 @@ def _executor() -> ThreadPoolExecutor:
 
 async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor(), functools.partial(fn, *args, **kwargs))
+    # The caller's context goes along (as ``asyncio.to_thread`` does): log lines from the core
+    # carry the request id and actor of the request that called it (``bot/log_context.py``).
+    context = contextvars.copy_context()
+    work = functools.partial(fn, *args, **kwargs)
+    return await loop.run_in_executor(_executor(), context.run, work)
 
 
 def shutdown() -> None:

@@ -14,8 +14,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.backup_cli import register as register_backup
 from bot.faq_cli import faq_app
 from bot.import_cli import import_app
+from bot.policy_cli import policy_app
 from bot.report_cli import report_app
 from bot.roster_cli import roster_app
 from bot.telegram_cli import telegram_app
@@ -28,10 +30,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+register_backup(app)  # hrbot backup PATH / hrbot restore PATH
 db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(import_app, name="import")
+app.add_typer(policy_app, name="policy")
 app.add_typer(report_app, name="report")
 app.add_typer(roster_app, name="roster")
 app.add_typer(telegram_app, name="telegram")
@@ -90,45 +94,72 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Web only; run `hrbot worker` elsewhere.")
     ] = False,
+    log_json: Annotated[bool, typer.Option("--log-json", help="One JSON object a line.")] = False,
 ) -> None:
-    """Serve the web app (web chat, dashboard, webhooks) under uvicorn."""
+    """Serve the web app (web chat, dashboard, webhooks, /metrics) under uvicorn."""
     import uvicorn
 
     from bot.app import create_app
 
+    _start_logging(log_json)
     _check_chat_settings()
 
     uvicorn.run(
         create_app(run_worker=not no_worker),
         host=host,
         port=port,
-        log_level="info",
+        # uvicorn's loggers go through ours (HRBOT_LOG_LEVEL, --log-json); the app writes its
+        # own access line, with the request id, so uvicorn's is off.
+        log_config=None,
+        access_log=False,
         proxy_headers=True,
     )
+
+
+def _start_logging(log_json: bool) -> None:
+    from bot import logs
+
+    try:
+        logs.setup(json_lines=log_json)
+    except ValueError as error:  # a bad HRBOT_ setting, in one line
+        fail(str(error), code=2)
 
 
 @app.command()
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between rounds.", min=0.1)] = 5.0,
     log_json: Annotated[bool, typer.Option("--log-json", help="One JSON object a line.")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="Serve /metrics on this port (on HRBOT_METRICS_HOST, 127.0.0.1). Off if unset.",
+            min=1,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run the scheduler and the notification dispatcher until SIGTERM (for a fleet of many)."""
     import asyncio
 
-    from bot import logs
     from bot.bootstrap import build_router
+    from bot.metrics import serve_worker_metrics
     from bot.worker import Worker, run_until_signalled
 
-    logs.configure(json_lines=log_json)
+    _start_logging(log_json)
     _check_chat_settings()
     services = _services()
+    stop_metrics = None
     try:
-        asyncio.run(
-            run_until_signalled(
-                Worker(services, build_router(services.settings, services.ctx), interval)
-            )
-        )
+        runner = Worker(services, build_router(services.settings, services.ctx), interval)
+        if metrics_port is not None:
+            host = services.settings.metrics_host
+            engine = services.db.engine
+            stop_metrics = serve_worker_metrics(runner.metrics, engine, metrics_port, host)
+        asyncio.run(run_until_signalled(runner))
     finally:
+        if stop_metrics is not None:
+            stop_metrics()
         services.close()
 
 

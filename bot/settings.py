@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = None
     demo_mode: bool = False
     secret_key: str | None = None
+    log_level: str = "INFO"
+    """DEBUG, INFO, WARNING, ERROR or CRITICAL (any case) for ``hrbot serve`` and ``worker``."""
+    metrics_host: str = "127.0.0.1"
+    """Where ``hrbot worker --metrics-port`` listens; /metrics is not for the public."""
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        from bot.logs import level_name
+
+        return level_name(value)
 
     claim_check_months: int = Field(3, ge=1, le=24)
     self_service_months: int = Field(6, ge=1, le=24)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from bot import bridge
 from bot.bootstrap import Services
 from bot.i18n import CatalogRenderer
+from bot.metrics import WorkerMetrics
 from bot.routing import ChannelRouter
 from core.services.absences import absence_reminders
 from core.services.alerts import sweep_escalations
@@ -49,6 +50,8 @@ class Worker:
     owner: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
+    metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    """Times each round; the web app passes its own so ``/metrics`` shows them."""
 
     def __post_init__(self) -> None:
         settings = self.services.settings
@@ -58,7 +61,12 @@ class Worker:
 
     def tick(self) -> None:
         """One round: plan (countdowns, waiting approvals, the month's rosters), fire countdowns
-        and approval reminders, run settlement jobs, fire due escalation steps, deliver notices."""
+        and approval reminders, run settlement jobs, fire due escalation steps, deliver notices.
+        Its duration is observed (``hrbot_worker_sweep_duration_seconds``), failed rounds too."""
+        with self.metrics.sweep():
+            self._round()
+
+    def _round(self) -> None:
         ctx, stop = self.services.ctx, self.stopping.is_set
         if time.monotonic() - self._planned_at >= PLAN_EVERY_SECONDS:
             plan_countdowns(ctx)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot import bridge
+from bot import bridge, log_context
 from bot.i18n import Translator, normalize_locale
 from bot.settings import Settings
 from core.chat import Attachment, ButtonClick, IncomingMessage, OutgoingMessage
@@ -110,17 +110,22 @@ def slack_handlers(services: Services, conversation: Conversation) -> SlackHandl
     ctx = services.ctx
 
     async def on_message(message: IncomingMessage) -> list[OutgoingMessage]:
-        return await bridge.call(conversation.on_message, message)
+        with log_context.acting_as(PLATFORM, message.sender.target):
+            return await bridge.call(conversation.on_message, message)
 
     async def on_click(click: ButtonClick) -> list[OutgoingMessage]:
-        replies = await bridge.call(conversation.on_click, click)
+        with log_context.acting_as(PLATFORM, click.sender.target):
+            replies = await bridge.call(conversation.on_click, click)
         refused = [m.key for m in replies if m.key in REFUSALS - _AUDITED_BY_CONVERSATION]
         if refused:  # a replayed or stale click changed nothing, and is on record all the same
             await refused_click(click.sender.target, click.action, str(refused[0]))
         return replies
 
     async def first_delivery(event_id: str) -> bool:
-        return await bridge.call(inbox.first_delivery, ctx, PLATFORM, event_id)
+        fresh = await bridge.call(inbox.first_delivery, ctx, PLATFORM, event_id)
+        if not fresh:  # counted as a duplicate by the request's metrics (bot/observability.py)
+            log_context.mark_duplicate()
+        return fresh
 
     async def refused_click(user_id: str, action: str, reason: str) -> None:
         await bridge.call(record_refusal, services, user_id, action, reason)

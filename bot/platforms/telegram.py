@@ -16,11 +16,12 @@ Hook into ``bot/app.py``'s lifespan (after ``build``)::
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from adapters.telegram.config import WEBHOOK_PATH, TelegramConfig
 from adapters.telegram.ports import Oversized, TelegramPorts
-from bot import bridge
+from bot import bridge, log_context
 from bot.settings import Settings
 from core.chat import ButtonClick, IncomingMessage, OutgoingMessage
 from core.services import chats
@@ -79,17 +80,33 @@ def mount_telegram(app: FastAPI, services: Services, conversation: Conversation)
     routes = app.router.routes
     routes[:] = [r for r in routes if getattr(r, "path", None) != WEBHOOK_PATH]
     app.add_route(WEBHOOK_PATH, runtime.endpoint(), methods=["POST"], include_in_schema=False)
+    runtime.intake.first_delivery = _noting_duplicates(runtime.intake.first_delivery)
     return runtime
+
+
+def _noting_duplicates(first: Callable[[str], Awaitable[bool]]) -> Callable[[str], Awaitable[bool]]:
+    """The intake's inbox check, telling the webhook request in hand when it is a repeat (its
+    metrics count it as a duplicate); awaited in the request's own task, unlike the batch."""
+
+    async def first_delivery(update_id: str) -> bool:
+        fresh = await first(update_id)
+        if not fresh:
+            log_context.mark_duplicate()
+        return fresh
+
+    return first_delivery
 
 
 def telegram_ports(services: Services, conversation: Conversation) -> TelegramPorts:
     ctx = services.ctx
 
     async def on_message(message: IncomingMessage) -> list[OutgoingMessage]:
-        return await bridge.call(conversation.on_message, message)
+        with log_context.acting_as(PLATFORM, message.sender.target):
+            return await bridge.call(conversation.on_message, message)
 
     async def on_click(click: ButtonClick) -> list[OutgoingMessage]:
-        return await bridge.call(conversation.on_click, click)
+        with log_context.acting_as(PLATFORM, click.sender.target):
+            return await bridge.call(conversation.on_click, click)
 
     async def record_updates(event_ids: list[str]) -> list[bool]:
         return await bridge.call(first_deliveries, ctx, event_ids)
