@@ -42,8 +42,15 @@ format: $(VENV)/.installed-test
 demo: $(VENV)/.installed-run
 	$(BIN)/hrbot demo
 
-bench: $(VENV)/.installed-test
-	@for bench in benchmarks/bench_*.py; do echo "== $$bench"; $(BIN)/python $$bench || exit 1; done
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(PIP) -e ".[bench]"
+	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+
+# Not in CI. Every benchmarks/bench_*.py (or BENCH="faq import"), past any that fails, then
+# BENCHMARKS.md from their results; the exit status says whether all of them ran.
+bench: $(VENV)/.installed-bench
+	@status=0; $(BIN)/python benchmarks/run_all.py $(BENCH) || status=1; \
+		$(BIN)/python benchmarks/report.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -69,6 +69,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.results_io import Row as ResultRow  # noqa: E402
+from benchmarks.results_io import write_results  # noqa: E402
 from core.domain.escalation import default_policy  # noqa: E402
 from core.domain.periods import Period  # noqa: E402
 from core.domain.reports import REASONS  # noqa: E402
@@ -1063,6 +1065,35 @@ def main() -> None:
     else:
         print("  every goal met")
     print(f"\n(benchmark took {time.perf_counter() - began:.0f} s)")
+    save(results, args.runs)
+
+
+def save(results: list[Results], runs: int) -> None:
+    """benchmarks/results/dashboard.json: per database and read, median against the raw query."""
+    rows = []
+    for r in results:
+        for measure, base in ROWS:
+            values, baseline = r.times[measure], r.times[base]
+            figure, against = statistics.median(values), statistics.median(baseline)
+            rows.append(
+                ResultRow(
+                    f"{r.backend.name}: {measure}",
+                    figure,
+                    against,
+                    figure / against,
+                    f"<= {GOAL:g} × {base}",
+                    figure <= GOAL * against,
+                    f"p95 {p95(values):.1f} ms (baseline {p95(baseline):.1f} ms); data "
+                    f"{r.backend.setup}",
+                )
+            )
+    write_results(
+        "dashboard",
+        f"HR dashboard overview and {MONTHS}-month delay report, {BRANCHES} branches, "
+        f"{BRANCHES * PER_BRANCH:,} people (median of {runs} runs after {WARMUPS} warm-ups)",
+        "ms",
+        rows,
+    )
 
 
 if __name__ == "__main__":

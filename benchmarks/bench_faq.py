@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from rapidfuzz import fuzz, process  # noqa: E402
 
+from benchmarks.results_io import Row, ratio, write_results  # noqa: E402
 from faq.engine import FaqEngine  # noqa: E402
 from faq.loader import Entry, KnowledgeBase, load_knowledge_base  # noqa: E402
 from faq.normalize import Lang, normalize  # noqa: E402
@@ -92,7 +93,8 @@ def strings_of(engine: FaqEngine) -> list[str]:
     return [q for e in entries for lang in ("zh", "en") for q in e.examples[lang]]
 
 
-def throughput(label: str, engine: FaqEngine, questions: Sequence[str]) -> None:
+def throughput(label: str, engine: FaqEngine, questions: Sequence[str]) -> dict[str, float]:
+    """Print the rates (q/s) and return them: engine, bare WRatio, bare ratio, difflib."""
     strings = strings_of(engine)
     # Warm the normalisation cache of the examples out of the way, then time the questions.
     ours = rate(engine.ask, questions)
@@ -111,6 +113,7 @@ def throughput(label: str, engine: FaqEngine, questions: Sequence[str]) -> None:
     print(f"  difflib.get_close_matches (ratio)    {slow:10,.1f} q/s")
     print(f"  engine / bare = {ours / bare:.2f} (goal >= {GOAL}: {verdict}); ", end="")
     print(f"engine / difflib = {ours / slow:.0f}x")
+    return {"engine": ours, "bare": bare, "plain": plain, "difflib": slow, "strings": len(strings)}
 
 
 def cli_start() -> float:
@@ -125,7 +128,10 @@ def cli_start() -> float:
     return statistics.median(times)
 
 
-def accuracy_table(engine: FaqEngine, pairs: Sequence[tuple[str | None, str]]) -> None:
+def accuracy_table(
+    engine: FaqEngine, pairs: Sequence[tuple[str | None, str]]
+) -> tuple[float, float, float]:
+    """Print the table; return top-1 accuracy in scope, answered outright, handed off."""
     cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     outright = 0
     for intent, question in pairs:
@@ -159,6 +165,7 @@ def accuracy_table(engine: FaqEngine, pairs: Sequence[tuple[str | None, str]]) -
         f"with the right intent first); out of scope handed off {handed:.1%} (test asserts "
         ">= 90%)"
     )
+    return top1, outright / sum(c[1] for c in in_scope), handed
 
 
 def main() -> None:
@@ -171,19 +178,86 @@ def main() -> None:
         f"index build: {len(kb.entries)} intents in {real_seconds * 1000:.0f} ms, "
         f"peak traced memory {real_peak / 1e6:.1f} MB"
     )
-    throughput(f"{len(kb.entries)} intents + out-of-scope class", real, questions)
+    small = throughput(f"{len(kb.entries)} intents + out-of-scope class", real, questions)
     big, big_seconds, big_peak = build(list(kb.entries) + synthetic_entries(kb, SYNTHETIC), kb)
     print(
         f"\nindex build: {len(big.kb.entries):,} entries in {big_seconds:.2f} s, "
         f"peak traced memory {big_peak / 1e6:.1f} MB"
     )
-    throughput(f"{SYNTHETIC:,} synthetic entries + the real ones", big, questions)
+    large = throughput(f"{SYNTHETIC:,} synthetic entries + the real ones", big, questions)
+    cli = cli_start()
     print(
-        f"\nCLI: one `faq ask --json` in a new process takes {cli_start() * 1000:.0f} ms "
+        f"\nCLI: one `faq ask --json` in a new process takes {cli * 1000:.0f} ms "
         "(interpreter, imports, knowledge base load, answer)"
     )
-    accuracy_table(real, pairs)
+    accuracy = accuracy_table(real, pairs)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
+    builds = (
+        (len(kb.entries), real_seconds, real_peak),
+        (len(big.kb.entries), big_seconds, big_peak),
+    )
+    save(len(questions), small, large, builds, cli, accuracy)
+
+
+def save(
+    questions: int,
+    small: dict[str, float],
+    large: dict[str, float],
+    builds: tuple[tuple[int, float, int], ...],
+    cli: float,
+    accuracy: tuple[float, float, float],
+) -> None:
+    """benchmarks/results/faq.json: the two throughput goals, then the figures without one."""
+    rows = []
+    for label, rates in (("real knowledge base", small), (f"+ {SYNTHETIC:,} synthetic", large)):
+        share = ratio(rates["engine"], rates["bare"])
+        rows.append(
+            Row(
+                f"engine, {label} ({rates['strings']:,.0f} strings)",
+                rates["engine"],
+                rates["bare"],
+                share,
+                f">= {GOAL} × bare rapidfuzz extractOne (WRatio)",
+                share >= GOAL,
+                f"fuzz.ratio extractOne {rates['plain']:,.0f} q/s; difflib "
+                f"{rates['difflib']:,.1f} q/s (engine {rates['engine'] / rates['difflib']:,.0f}x)",
+            )
+        )
+    for entries, seconds, peak in builds:
+        rows.append(
+            Row(
+                f"index build, {entries:,} entries",
+                seconds * 1000,
+                unit="ms",
+                note=f"peak traced memory {peak / 1e6:.1f} MB",
+            )
+        )
+    rows.append(Row("`faq ask --json` in a new process", cli * 1000, unit="ms", note="median of 3"))
+    top1, outright, handed = accuracy
+    rows += [
+        Row(
+            "top-1 accuracy in scope",
+            100 * top1,
+            goal=">= 95 % (asserted by the tests)",
+            met=top1 >= 0.95,
+            unit="%",
+            note=f"answered outright {outright:.1%}, the rest as 'did you mean'",
+        ),
+        Row(
+            "out of scope handed off",
+            100 * handed,
+            goal=">= 90 % (asserted by the tests)",
+            met=handed >= 0.90,
+            unit="%",
+        ),
+    ]
+    write_results(
+        "faq",
+        f"FAQ engine: questions per second ({questions} labelled questions, median of {PASSES}), "
+        "build, start-up, accuracy",
+        "q/s",
+        rows,
+    )
 
 
 if __name__ == "__main__":

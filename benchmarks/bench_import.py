@@ -27,6 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_io import Row, write_results  # noqa: E402
+
 ROWS = 200_000
 XLSX_ROWS = 200_000
 SMALL_ROWS = 20_000
@@ -235,14 +237,15 @@ def main() -> None:
         base_rate = base["rows"] / base["seconds"]
         print(f"{'case':<34}{'rows':>8}{'s':>8}{'rows/s':>10}{'peak MiB':>10}{'ratio':>8}")
         _line("baseline: Core insert executemany", base, base_rate)
-        ratios = {}
+        ratios, measured = {}, {}
         for label, case, key in (
             ("import CSV", "import", "csv"),
             (f"import CSV, {SMALL_ROWS} rows", "import", "small csv"),
             ("import XLSX", "import", "xlsx"),
             ("(XLSX read alone, no checks)", "read", "xlsx"),
         ):
-            ratios[label] = _line(label, run_case(case, fresh(work), files[key]), base_rate)
+            measured[label] = run_case(case, fresh(work), files[key])
+            ratios[label] = _line(label, measured[label], base_rate)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for label in ("import CSV", "import XLSX"):
@@ -250,6 +253,35 @@ def main() -> None:
         print(f"goal {label}: >= {GOAL} of the baseline: {verdict} ({ratios[label]:.2f})")
     ceiling = ratios["(XLSX read alone, no checks)"]
     print(f"(reading the workbook alone reaches {ceiling:.2f} of the baseline)")
+    save(base, measured)
+
+
+def save(base: dict[str, Any], measured: dict[str, dict[str, Any]]) -> None:
+    """benchmarks/results/import.json: rows per second of each case against the baseline's."""
+    base_rate = base["rows"] / base["seconds"]
+    rows = []
+    for label, figures in measured.items():
+        rate = figures["rows"] / figures["seconds"]
+        goal = label in ("import CSV", "import XLSX")
+        rows.append(
+            Row(
+                label,
+                rate,
+                base_rate,
+                rate / base_rate,
+                f">= {GOAL} × Core insert executemany" if goal else "",
+                rate / base_rate >= GOAL if goal else None,
+                f"{figures['rows']:,} rows in {figures['seconds']:.2f} s; peak "
+                f"{figures['peak_mib']:.0f} MiB (baseline {base['peak_mib']:.0f} MiB)",
+            )
+        )
+    write_results(
+        "import",
+        f"`hrbot import contributions`, {ROWS:,} rows on SQLite, against Core insert "
+        "executemany of the rows already parsed",
+        "rows/s",
+        rows,
+    )
 
 
 def prepare(work: Path) -> dict[str, Path]:

@@ -72,6 +72,7 @@ from sqlalchemy import (  # noqa: E402
 )
 
 from adapters.documents import FilesystemDocumentStore  # noqa: E402
+from benchmarks.results_io import Row, write_results  # noqa: E402
 from core.domain.batches import BatchState  # noqa: E402
 from core.domain.directory import Role  # noqa: E402
 from core.domain.periods import Period  # noqa: E402
@@ -622,6 +623,36 @@ def main() -> None:
         if f.profile:
             print(f"\n== cProfile of one build on {name}\n{f.profile}")
     print(f"\n(benchmark took {time.perf_counter() - began:.0f} s)")
+    save(results)
+
+
+def save(results: dict[str, tuple[Backend, Figures]]) -> None:
+    """benchmarks/results/roster.json: per database, the build against the baseline."""
+    rows = []
+    for name, (_, f) in results.items():
+        build, base = statistics.median(f.build), statistics.median(f.baseline)
+        single, many, _ = split(f.build_statements)
+        noisy = "" if name == "sqlite" else "; noisy: shared server, figures drift run to run"
+        rows.append(
+            Row(
+                f"{name}: build_roster, {f.lines:,} lines",
+                build,
+                base,
+                build / base,
+                f"<= {GOAL:g} × INSERT … SELECT",
+                build / base <= GOAL,
+                f"peak {f.build_peak:.1f} MiB (baseline {f.baseline_peak:.1f} MiB); "
+                f"{single + many:,} statements ({many} executemany), {f.build_calls:,} cursor "
+                f"calls{noisy}",
+            )
+        )
+    write_results(
+        "roster",
+        f"Monthly roster build, {BRANCHES} branches × {PER_BRANCH:,} employees, 2% churn "
+        f"(median of {RUNS}), against the same lines written by INSERT … SELECT",
+        "s",
+        rows,
+    )
 
 
 if __name__ == "__main__":

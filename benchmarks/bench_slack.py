@@ -36,6 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_io import Row, write_results  # noqa: E402
+
 EVENTS = 2_000
 CONCURRENCY = 32
 RUNS = 3
@@ -250,6 +252,52 @@ def _report(results: dict[str, list[dict[str, Any]]]) -> None:
     print(f"events / verify-only = {ratio:.2f} (goal >= {RATIO_GOAL}: {verdict})")
     verdict = _verdict(p99 < P99_GOAL_MS)
     print(f"p99 time-to-ack = {p99:.0f} ms (goal < {P99_GOAL_MS:.0f}: {verdict})")
+    _save(rows)
+
+
+def _save(rows: dict[str, dict[str, float]]) -> None:
+    """benchmarks/results/slack.json: events/s against verify-only, and the p99 time-to-ack."""
+    base = rows[ROWS[0][0]]
+    events, quiet = rows[ROWS[1][0]], rows[ROWS[2][0]]
+    ratio = events["rate"] / base["rate"]
+
+    def note(row: dict[str, float]) -> str:
+        return f"p50 {row['p50']:.1f} ms, p99 {row['p99']:.1f} ms, non-200 {int(row['failures'])}"
+
+    results = [
+        Row(
+            "/slack/events, to the ack",
+            events["rate"],
+            base["rate"],
+            ratio,
+            f">= {RATIO_GOAL} × verify only",
+            ratio >= RATIO_GOAL,
+            note(events) + f"; verify only: {note(base)}",
+        ),
+        Row(
+            "/slack/events p99 time-to-ack",
+            events["p99"],
+            base["p99"],
+            goal=f"< {P99_GOAL_MS:.0f} ms",
+            met=events["p99"] < P99_GOAL_MS,
+            unit="ms",
+            note="baseline: verify only's p99",
+        ),
+        Row(
+            "/slack/events, bot quiet (the adapter alone)",
+            quiet["rate"],
+            base["rate"],
+            quiet["rate"] / base["rate"],
+            note=note(quiet),
+        ),
+    ]
+    write_results(
+        "slack",
+        f"Slack `message.im` events through POST /slack/events: {EVENTS:,} signed events × {RUNS} "
+        f"runs, {CONCURRENCY} connections, 1 uvicorn worker (medians)",
+        "req/s",
+        results,
+    )
 
 
 def _medians(runs: list[dict[str, Any]]) -> dict[str, float]:

@@ -36,6 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_io import Row, write_results  # noqa: E402
+
 SECRET = "bench-secret_0123456789"  # noqa: S105 (a throw-away secret for loopback load)
 UPDATES = 3_000
 CONCURRENCY = 32
@@ -273,6 +275,44 @@ def report(r: dict[str, Any]) -> None:
     print(f"{UPDATES} updates a run, {CONCURRENCY} connections, {RUNS} runs, median:")
     for name, value, note in rows:
         print(f"  {name:<34} {value:>14}   {note}")
+    save(r, base, hook, ratio, ratios, p99)
+
+
+def save(
+    r: dict[str, Any], base: float, hook: float, ratio: float, ratios: list[float], p99: float
+) -> None:
+    """benchmarks/results/telegram.json; the ratio is the median of the runs' ratios."""
+    lat = r["latency"]
+    rows = [
+        Row(
+            "/telegram/webhook, to the 200",
+            hook,
+            base,
+            ratio,
+            f">= {GOAL} × the secret-check route",
+            ratio >= GOAL,
+            "ratio: median of the runs' ratios (" + " / ".join(f"{x:.2f}" for x in ratios) + ")",
+        ),
+        Row(
+            "handled end to end (burst), to the reply",
+            statistics.median(r["drained"]),
+            unit="upd/s",
+        ),
+        Row(f"latency at {PACED_RATE}/s to sendMessage, median", statistics.median(lat), unit="ms"),
+        Row(
+            f"latency at {PACED_RATE}/s to sendMessage, p99",
+            p99,
+            unit="ms",
+            note=f"{len(lat)} updates",
+        ),
+    ]
+    write_results(
+        "telegram",
+        f"Telegram webhook intake ({UPDATES:,} updates a run, {CONCURRENCY} connections, {RUNS} "
+        "runs, medians) and end-to-end latency to the reply",
+        "upd/s",
+        rows,
+    )
 
 
 def _runs(values: list[float]) -> str:

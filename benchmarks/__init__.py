@@ -1,0 +1,1 @@
+"""The benchmarks of ``make bench`` (never run by CI); ``BENCHMARKS.md`` is written from them."""
