@@ -4,7 +4,7 @@ PYTHON  ?= python3
 BIN     := $(VENV)/bin
 PIP     := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format demo bench clean
+.PHONY: run test test-soak lint format demo bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -28,6 +28,10 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(BIN)/pytest -q
+
+# The long fault runs (issue 12): every crash point 50 times, the outbound chaos run. Not in CI.
+test-soak: $(VENV)/.installed-test
+	$(BIN)/pytest -q -m soak
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
