@@ -65,6 +65,10 @@ def backoff(attempt: int, retry_after: float | None, jitter: float) -> timedelta
     return timedelta(seconds=seconds)
 
 
+CARD_FIRST_DELAY = timedelta(seconds=2)
+"""How long an update waits behind the card it edits when that card has not gone out yet."""
+
+
 def deliver_due(
     ctx: Context,
     router: Router,
@@ -97,13 +101,20 @@ def _deliver_one(
         if not uow.outbox.hold(notification_id, owner, ctx.now(), ctx.rules.lease):
             return None
         notification = uow.outbox.get(notification_id)
+        original = uow.outbox.get(notification.replaces_id) if notification.replaces_id else None
+        if original is not None and original.state is DeliveryState.PENDING:
+            # The card this update edits has not gone out yet (another worker holds it, or it
+            # waits for quiet hours): sent now, the update would arrive as a second message
+            # before the card it closes. Try again after the card; no attempt is counted.
+            now = ctx.now()
+            after = max(original.next_attempt_at or now, now) + CARD_FIRST_DELAY
+            notification.next_attempt_at = after
+            notification.lease_owner = notification.lease_until = None
+            uow.commit()
+            return None
         recipient = uow.directory.employee(notification.recipient_id)
         skip = _covered_by_siblings(uow, notification)
-        replaced = (
-            uow.outbox.get(notification.replaces_id).external_id
-            if notification.replaces_id
-            else None
-        )
+        replaced = original.external_id if original is not None else None
         uow.commit()
     outcome = _send(router, renderer, notification, recipient, skip, replaced)
     with ctx.uow() as uow:

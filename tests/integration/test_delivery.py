@@ -415,3 +415,48 @@ def test_stopping_hands_back_the_leases_not_yet_worked_on(ctx: Context, org: Org
         ]
     # Handed back, not left to expire: another worker delivers them at once.
     assert deliver(ctx, router, owner="next") == DeliveryReport(sent=3)
+
+
+class EditingChat(RecordingChannel):
+    """A chat platform that edits a card in place (as Slack's chat.update does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.edits: list[str] = []
+
+    def update(self, address: Address, external_id: str, message: OutgoingMessage) -> str:
+        self.edits.append(external_id)
+        return external_id
+
+
+def test_a_card_update_waits_for_the_card_another_worker_holds(
+    ctx: Context, org: Org, clock: ManualClock
+) -> None:
+    from core.domain.notifications import Button
+    from core.services.cards import close_cards
+
+    chat = EditingChat()
+    router = ChannelRouter(chats={Platform.RECORDING: chat})
+    button = Button("claim.approve", "button.approve", {"claim_id": 1}, "primary")
+    with ctx.uow() as uow:
+        hr = uow.directory.employee(org.hr.id)
+        notify(ctx, uow, hr, "claim.review_requested", PAID, "card", buttons=[button],
+               subject=("claim", 1))  # fmt: skip
+        close_cards(ctx, uow, ("claim", 1), "approved", None)
+        uow.commit()
+    (card,) = notices(ctx, "claim.review_requested")
+    (closing,) = notices(ctx, "card.closed")
+    with ctx.uow() as uow:  # worker A has leased the card and not sent it yet
+        assert uow.outbox.claim_due(clock.now(), "A", ctx.rules.lease, 1) == [card.id]
+        uow.commit()
+
+    assert deliver(ctx, router, owner="B") == DeliveryReport()  # B holds the update back
+    assert chat.sent == [] and row(ctx, closing.id).attempts == 0
+
+    with ctx.uow() as uow:
+        uow.outbox.release([card.id], "A")
+        uow.commit()
+    assert deliver(ctx, router) == DeliveryReport(sent=1)  # the card first
+    clock.advance(delivery.CARD_FIRST_DELAY)
+    assert deliver(ctx, router) == DeliveryReport(sent=1)  # then the update edits it
+    assert len(chat.sent) == 1 and chat.edits == [row(ctx, card.id).external_id]
