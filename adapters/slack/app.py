@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from adapters.slack import translate
+from adapters.slack import shapes, translate
 from adapters.slack.config import SlackConfig, SlackHandlers
 from adapters.slack.files import FileFetcher
 from adapters.slack.work import InFlight, SlackWork
@@ -92,7 +92,11 @@ class Guard(AsyncMiddleware):
     ) -> BoltResponse:
         kind = req.body.get("type")
         if kind == "event_callback":
-            admitted = await self._admit_event(req)
+            try:
+                admitted = await self._admit_event(req)
+            except Exception as error:  # not recorded, so not taken: Slack must send it again
+                log.warning("slack event not recorded (%s): answered 503", type(error).__name__)
+                return BoltResponse(status=503, body="")
         elif kind == "block_actions":
             admitted = await self._admit_click(req)
         else:  # url_verification and ssl_check never get here (bolt answers them itself)
@@ -107,8 +111,9 @@ class Guard(AsyncMiddleware):
     async def _admit_event(self, req: AsyncBoltRequest) -> bool:
         """An event for the bot, from this installation, seen for the first time.
 
-        The inbox insert happens before the ack: if the database is away it raises, bolt
-        answers 500 and Slack delivers the event again later, instead of it being lost.
+        The inbox insert happens before the ack: if the database is away it raises, and the
+        request is answered 503 (not bolt's 500: nothing is broken here, the event was just
+        not taken), so Slack delivers it again later instead of it being lost.
         """
         body = req.body
         if not translate.is_actionable(body):
@@ -167,6 +172,9 @@ class SlackBot:
             # bolt would answer these with 500 (it parses the timestamp with int(), compares
             # signatures with hmac.compare_digest, which refuses non-ASCII): a 401 is the truth.
             return JSONResponse({"error": "invalid request"}, status_code=401)
+        if not shapes.readable(await request.body(), request.headers.get("content-type")):
+            # Not in a shape Slack sends: bolt would fail on it (500) or admit it to no listener.
+            return JSONResponse({"error": "malformed body"}, status_code=400)
         return await self.handler.handle(request)
 
     async def drain(self, timeout: float = 30.0) -> bool:

@@ -38,13 +38,13 @@ def is_actionable(body: Payload) -> bool:
         return (
             event.get("channel_type") == "im"
             and event.get("subtype") in _PERSON_SUBTYPES
-            and bool(event.get("user"))
+            and _is_id(event.get("user"))
         )
     if kind == "app_mention":
         # In a direct message the same words arrive as ``message.im``: answer them once.
-        return bool(event.get("user")) and not str(event.get("channel", "")).startswith("D")
+        return _is_id(event.get("user")) and not str(event.get("channel", "")).startswith("D")
     if kind == "file_shared":
-        return str(event.get("channel_id", "")).startswith("D") and bool(event.get("user_id"))
+        return str(event.get("channel_id", "")).startswith("D") and _is_id(event.get("user_id"))
     return False
 
 
@@ -54,7 +54,7 @@ def incoming_message(body: Payload) -> IncomingMessage | None:
         return None
     event = event_of(body)
     if event["type"] == "file_shared":
-        file_id = str(event.get("file_id") or (event.get("file") or {}).get("id") or "")
+        file_id = str(event.get("file_id") or id_of(event.get("file")))
         if not file_id:
             return None
         attachment = Attachment(filename="", content_type=None, size=None, ref=file_id)
@@ -77,7 +77,8 @@ def attachments_of(event: Payload) -> list[Attachment]:
     """The files of a ``file_share`` message, without their bytes (the adapter fetches those
     after checking their size)."""
     found = []
-    for item in event.get("files") or ():
+    files = event.get("files")
+    for item in files if isinstance(files, list) else ():
         if not isinstance(item, dict) or not item.get("id"):
             continue
         size = item.get("size")
@@ -108,7 +109,7 @@ def button_click(body: Payload) -> ButtonClick | None:
     if body.get("type") != "block_actions":
         return None
     actions = body.get("actions") or []
-    user = (body.get("user") or {}).get("id")
+    user = id_of(body.get("user"))
     if not actions or not user or not isinstance(actions[0], dict):
         return None
     action = actions[0]
@@ -116,7 +117,7 @@ def button_click(body: Payload) -> ButtonClick | None:
     if action.get("type") != "button" or not isinstance(token, str) or not token:
         return None
     container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    channel = container.get("channel_id") or id_of(body.get("channel"))
     return ButtonClick(
         sender=Address(Platform.SLACK, str(user)),
         action=str(action.get("action_id", "")).split(DUPLICATE_MARK, 1)[0],
@@ -127,7 +128,7 @@ def button_click(body: Payload) -> ButtonClick | None:
 
 def click_channel(body: Payload) -> str | None:
     container = body.get("container") or {}
-    return container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return container.get("channel_id") or id_of(body.get("channel")) or None
 
 
 def team_and_app(body: Payload) -> tuple[str | None, str | None]:
@@ -148,6 +149,18 @@ def sender_of(body: Payload) -> str:
         return str(user.get("id") or "")
     event = event_of(body)
     return str(event.get("user") or event.get("user_id") or "")
+
+
+def id_of(value: object) -> str:
+    """A Slack id given as a string or as an object with an ``id`` (both shapes occur); empty
+    for anything else, which no Slack payload holds."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
 
 
 def delivery_id(body: Payload) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from functools import partial
 
 from telegram import Bot, CallbackQuery, InputFile, Update
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.telegram.batching import InboxGate
@@ -107,7 +107,13 @@ class UpdateHandlers:
         if not incoming.attachments:
             return await self.ports.on_message(incoming)
         attachment = incoming.attachments[0]  # Telegram sends one file per message
-        fetched = await fetch(bot, attachment, self.download_limit)
+        try:
+            fetched = await fetch(bot, attachment, self.download_limit)
+        except BadRequest as error:  # "wrong file_id or the file is temporarily unavailable"
+            if self.ports.unavailable is None:
+                raise
+            log.warning("telegram file %s not fetched: %s", attachment.ref, error)
+            return await self.ports.unavailable(incoming, attachment)
         if fetched is None:
             refused = Oversized(incoming, attachment, self.download_limit, self.public_url)
             return await self.ports.oversized(refused)

@@ -17,6 +17,7 @@ from typing import Any
 
 from telegram import Update
 
+from adapters.telegram import shapes
 from adapters.telegram.application import TelegramApplication
 
 QUIET = 0.005
@@ -79,6 +80,7 @@ class Intake:
             received, payload = await self.raw.get()
             try:
                 await self._after_the_answers(received)
+                shapes.check(payload)  # types PTB does not check, before its filters read them
                 update = Update.de_json(payload, self.application.bot)
             except Exception as error:  # a shape PTB cannot read: a dead letter, not a retry
                 await self.on_failure(payload.get("update_id"), error)

@@ -23,6 +23,9 @@ class Oversized:
     """This server's public base URL, for a web upload link; None when unknown."""
 
 
+FileRefusal = Callable[[IncomingMessage, Attachment], Awaitable[list[OutgoingMessage]]]
+
+
 @dataclass(frozen=True)
 class TelegramPorts:
     on_message: Callable[[IncomingMessage], Awaitable[list[OutgoingMessage]]]
@@ -35,3 +38,6 @@ class TelegramPorts:
     """A poison update: record a dead letter and alert; the chat's next updates go on."""
     mark_processed: Callable[[list[str]], Awaitable[None]] | None = None
     """Marks event ids done in the inbox (one transaction), so unfinished ones can be found."""
+    unavailable: FileRefusal | None = None
+    """A file Telegram would not hand over (``getFile``: a wrong or expired file id): what to
+    tell the sender, nothing having been kept. Without it the update is a dead letter."""

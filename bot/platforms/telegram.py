@@ -23,7 +23,7 @@ from adapters.telegram.config import WEBHOOK_PATH, TelegramConfig
 from adapters.telegram.ports import Oversized, TelegramPorts
 from bot import bridge, log_context
 from bot.settings import Settings
-from core.chat import ButtonClick, IncomingMessage, OutgoingMessage
+from core.chat import Attachment, ButtonClick, IncomingMessage, OutgoingMessage
 from core.services import chats
 from core.services.common import audit
 from core.services.context import Context
@@ -120,9 +120,30 @@ def telegram_ports(services: Services, conversation: Conversation) -> TelegramPo
     async def on_failure(update_id: int | None, error: BaseException) -> None:
         await bridge.call(record_dead_letter, services, update_id, error)
 
+    async def unavailable(message: IncomingMessage, file: Attachment) -> list[OutgoingMessage]:
+        return await bridge.call(unavailable_reply, services, message, file)
+
     return TelegramPorts(
-        on_message, on_click, record_updates, oversized, on_failure, mark_processed
+        on_message, on_click, record_updates, oversized, on_failure, mark_processed, unavailable
     )
+
+
+def unavailable_reply(
+    services: Services, message: IncomingMessage, attachment: Attachment
+) -> list[OutgoingMessage]:
+    """ "Nothing was kept" (``upload.refused``, as Slack says it), in the sender's language, for
+    a file Telegram would not hand over; the sender can send it again."""
+    from bot.i18n import Translator, normalize_locale
+
+    ctx, settings = services.ctx, services.settings
+    session = chats.load_session(ctx, PLATFORM, message.sender.target)
+    me = chats.employee(ctx, session.employee_id) if session.employee_id else None
+    chosen = session.locale or (str(me.locale) if me and me.locale else None)
+    locale = chosen or normalize_locale(message.locale_hint, settings.default_locale)
+    t = Translator(locale, settings.zone)
+    params: dict[str, object] = {"filename": attachment.filename[:80] or attachment.ref[:80]}
+    text = t("upload.refused", **params)
+    return [OutgoingMessage(text=text, key="upload.refused", params=params, locale=t.locale)]
 
 
 def first_deliveries(ctx: Context, event_ids: list[str]) -> list[bool]:

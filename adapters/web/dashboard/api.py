@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,7 @@ from adapters.web.dashboard.reporting import REPORTS, report_result
 from core.domain.contributions import DelayReason
 from core.domain.errors import DomainError
 from core.domain.periods import Period
-from core.services import alerts, dashboard
+from core.services import alerts, audit_trail, dashboard
 
 Progress = Literal["done", "pending", "late", "none"]
 EmployeeStatus = Literal["normal", "delayed", "lapsed"]
@@ -37,6 +37,9 @@ ClaimStateIn = Literal[
 ]
 ReportName = Literal["delays", "durations", "costs", "escalations"]
 MonthText = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+"""A row's id in a path: within the columns' 32 bits, so a huge one is a 422, not a database
+error (found by schemathesis: ``/api/branches/9223372036854775808`` was a 500)."""
 
 
 class AcknowledgeIn(BaseModel):
@@ -95,7 +98,7 @@ def api_router(runtime: Runtime) -> APIRouter:
     async def branch(
         request: Request,
         viewer: Who,
-        branch_id: int,
+        branch_id: RowId,
         status: EmployeeStatus | None = None,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     ) -> dict[str, Any]:
@@ -112,13 +115,13 @@ def api_router(runtime: Runtime) -> APIRouter:
         return list(to_json(list(rows)))
 
     @router.get("/alerts/{alert_id}")
-    async def alert(request: Request, viewer: Who, alert_id: int) -> dict[str, Any]:
+    async def alert(request: Request, viewer: Who, alert_id: RowId) -> dict[str, Any]:
         data = await call(request, dashboard.alert_detail, _scope(viewer), alert_id)
         return dict(to_json(data))
 
     @router.post("/alerts/{alert_id}/acknowledge")
     async def acknowledge(
-        request: Request, viewer: Who, alert_id: int, body: AcknowledgeIn
+        request: Request, viewer: Who, alert_id: RowId, body: AcknowledgeIn
     ) -> dict[str, Any]:
         """Give the cause and a fix date (HR of the branch); same rules and audit as chat."""
         actor = await acting(request, viewer, alert_id)
@@ -136,7 +139,7 @@ def api_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/alerts/{alert_id}/resolve")
     async def resolve(
-        request: Request, viewer: Who, alert_id: int, body: ResolveIn
+        request: Request, viewer: Who, alert_id: RowId, body: ResolveIn
     ) -> dict[str, Any]:
         actor = await acting(request, viewer, alert_id)
         done = await call(
@@ -152,9 +155,11 @@ def api_router(runtime: Runtime) -> APIRouter:
         return list(to_json(list(rows)))
 
     @router.get("/claims/{claim_id}")
-    async def claim(request: Request, viewer: Who, claim_id: int) -> dict[str, Any]:
+    async def claim(request: Request, viewer: Who, claim_id: RowId) -> dict[str, Any]:
         """A claim, its documents (metadata only) and its timeline."""
         data = await call(request, dashboard.claim_detail, _scope(viewer), claim_id)
+        view = ("claim.view", ("claim", claim_id), "api")  # who read whose claim, when
+        await call(request, audit_trail.record_account_view, viewer.account_id, *view)
         return dict(to_json(data))
 
     @router.get("/reports/{name}")
@@ -172,6 +177,17 @@ def api_router(runtime: Runtime) -> APIRouter:
         except DomainError as error:
             code, message = status_of_error(error)
             raise HTTPException(code, message) from None
+        await web.call(
+            audit_trail.record_account_view,
+            web.ctx,
+            viewer.account_id,
+            "report.export",
+            ("account", viewer.account_id),
+            "api",
+            report=str(name),
+            first=first,
+            last=last,
+        )
         return dict(to_json(result.to_json()))
 
     assert set(REPORTS) == {"delays", "durations", "costs", "escalations"}
