@@ -348,17 +348,7 @@ def reset(b: Backend) -> None:
                 t.outbox.c.subject_kind == "batch", t.outbox.c.subject_id.in_(batch_ids)
             )
         )
-        conn.execute(
-            delete(t.audit_log).where(
-                t.audit_log.c.subject_kind == "batch", t.audit_log.c.subject_id.in_(batch_ids)
-            )
-        )
-        conn.execute(
-            delete(t.audit_log).where(
-                t.audit_log.c.subject_kind == "roster",
-                t.audit_log.c.subject_id == PERIOD.year * 100 + PERIOD.month,
-            )
-        )
+        # audit rows stay: the trail is append-only (a trigger refuses DELETE)
         conn.execute(delete(t.contributions).where(t.contributions.c.period == PERIOD))
         conn.execute(delete(t.batches).where(t.batches.c.period == PERIOD))
         conn.execute(text(f"DROP INDEX {RESET_INDEX}"))

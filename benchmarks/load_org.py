@@ -28,6 +28,7 @@ def add_people(crew: Fleet, employees: int, staff: int) -> dict[str, Any]:
     from bot.bootstrap import build
     from bot.settings import Settings
     from core.domain.directory import Role
+    from tests.factories import consent_all
 
     services = build(Settings(_env_file=None, database_url=crew.database_url))
     today = services.ctx.today()
@@ -56,6 +57,7 @@ def add_people(crew: Fleet, employees: int, staff: int) -> dict[str, Any]:
                 people[pool].append(person.slack_user_id)
         people["first_alert"] = (uow.session.scalar(select(func.max(t.alerts.c.id))) or 0) + 1
         uow.commit()
+    consent_all(services.ctx)  # the load mix uploads documents: everyone has agreed already
     services.close()
     return people
 

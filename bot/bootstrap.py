@@ -21,6 +21,7 @@ from core.chat import Platform
 from core.domain.digests import WEEKDAYS
 from core.domain.escalation import default_policy
 from core.domain.notifications import ChannelKind
+from core.domain.retention import Retention
 from core.domain.roster import Rates
 from core.domain.workclock import Delay, DelayUnit, WeekendCalendar, WorkingHours
 from core.persistence.engine import make_engine
@@ -67,6 +68,11 @@ def rules_from(settings: Settings) -> Rules:
         weekly_digest_day=WEEKDAYS.index(settings.weekly_digest_day),
         # The sandbox is gateway settlement with pretend gateways: the core cannot tell.
         settlement="manual" if settings.settlement == "manual" else "gateway",
+        retention=Retention(
+            documents_days=settings.retain_documents_days,
+            web_messages_days=settings.retain_web_messages_days,
+            leaver_days=settings.retain_leavers_days,
+        ),
     )
 
 
@@ -138,7 +144,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Servi
     settings = settings or Settings()
     clock = clock or SystemClock()
     gateways = build_gateways(settings, clock)
-    db = Database(make_engine(settings.database_url))
+    db = Database(make_engine(settings.database_url, keyring=settings.encryption_keyring()))
     store = FilesystemDocumentStore(settings.documents_dir)
     ctx = Context(
         uow=db.uow,

@@ -14,10 +14,12 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.audit_cli import audit_app
 from bot.backup_cli import register as register_backup
 from bot.faq_cli import faq_app
 from bot.import_cli import import_app
 from bot.policy_cli import policy_app
+from bot.purge_cli import register as register_purge
 from bot.report_cli import report_app
 from bot.roster_cli import roster_app
 from bot.telegram_cli import telegram_app
@@ -31,7 +33,9 @@ app = typer.Typer(
     add_completion=False,
 )
 register_backup(app)  # hrbot backup PATH / hrbot restore PATH
+register_purge(app)  # hrbot purge --dry-run|--apply
 db_app = typer.Typer(help="Database: migrations and demo data.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(import_app, name="import")
@@ -278,6 +282,7 @@ def escalate(
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: turns every expected failure into one line on stderr and an exit code."""
     from core.domain.errors import DomainError
+    from core.encryption import EncryptionKeyError
 
     command = typer.main.get_command(app)
     try:
@@ -294,7 +299,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         else:
             typer.echo(f"{where}: {' '.join(message.split())}", err=True)
         sys.exit(getattr(error, "exit_code", 2))
-    except DomainError as error:
+    except (DomainError, EncryptionKeyError) as error:  # a wrong key: say which setting
         typer.echo(f"hrbot: {error}", err=True)
         sys.exit(1)
     except OSError as error:

@@ -19,6 +19,7 @@ from bot.dialogs import (
     claim_wizard,
     finance,
     hr,
+    mydata,
     progress,
     questions,
     status,
@@ -44,6 +45,7 @@ from core.domain.errors import (
     PermissionDenied,
 )
 from core.services import chats, claims, queries
+from core.services.audit_trail import record_click
 from core.services.buttons import resolve_button
 from core.services.context import Context
 
@@ -59,6 +61,7 @@ COMMANDS = {
     "link": {"/link", "绑定"},
     "roster": {"/roster", "花名册", "社保花名册"},
     "away": {"/away", "休假代理"},
+    "mydata": {"/mydata", "我的数据", "导出我的数据", "mydata", "my data"},
 }
 _WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -189,6 +192,7 @@ class Conversation:
             "alerts": hr.list_alerts,
             "approvals": finance.list_approvals,
             "roster": batch_cycle.build_roster,
+            "mydata": mydata.export,
         }[command](talk)
 
     def _cancel(self, talk: Talk) -> None:
@@ -219,6 +223,8 @@ class Conversation:
         else:
             talk.say("chat.button_expired")
             return
+        me = talk.me.id if talk.me else None
+        record_click(self.ctx, me, talk.session.platform, talk.session.id, action, payload)
         if talk.me is None and action != "lang.set":
             talk.say("chat.link_needed")
             return
@@ -245,6 +251,8 @@ class Conversation:
             "claim.pay": lambda: finance.pay_claim(talk, p["claim_id"]),
             "claim.retry_payout": lambda: finance.retry_payout(talk, p["claim_id"]),
             "claim.voucher": lambda: _voucher(talk, p["claim_id"]),
+            "consent.grant": lambda: claim_wizard.consent_answered(talk, True, p["version"]),
+            "consent.refuse": lambda: claim_wizard.consent_answered(talk, False, p["version"]),
         } | batch_cycle.actions(talk, p)
         handler = handlers.get(action)
         if handler is None:

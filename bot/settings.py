@@ -33,6 +33,24 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = None
     demo_mode: bool = False
     secret_key: str | None = None
+    encryption_key: str | None = None
+    """Encrypts ID numbers, phone numbers and documents at rest: comma-separated keys of 32+
+    characters, the current one first (older ones still decrypt). Unset: a key derived from
+    ``./var/secret_key`` (core/encryption_keys.py)."""
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: str | None) -> str | None:
+        from core.encryption import parse_secrets
+
+        return ",".join(parse_secrets(value)) if value and value.strip() else None
+
+    def encryption_keyring(self, var_dir: Path = Path("./var")) -> Any:
+        """The ``core.encryption.Keyring`` these settings name."""
+        from core.encryption_keys import keyring_from
+
+        return keyring_from(self.encryption_key, var_dir)
+
     log_level: str = "INFO"
     """DEBUG, INFO, WARNING, ERROR or CRITICAL (any case) for ``hrbot serve`` and ``worker``."""
     metrics_host: str = "127.0.0.1"
@@ -84,6 +102,13 @@ class Settings(BaseSettings):
     weekly_digest_day: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ] = "monday"
+    # Retention (PIPL): how long personal information is kept before `hrbot purge` removes it.
+    retain_documents_days: int = Field(365, ge=1)
+    """Claim documents, counted from when the claim closed (paid, rejected or withdrawn)."""
+    retain_web_messages_days: int = Field(180, ge=1)
+    """Messages of the built-in web chat."""
+    retain_leavers_days: int = Field(730, ge=1)
+    """ID and mobile numbers of people who left, counted from their leave date."""
 
     @field_validator(
         "approval_confirm_above",

@@ -77,6 +77,10 @@ class DocumentStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> None:
+        """Remove the document; a key already gone is no error (purges may repeat)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SubmissionLine:

@@ -32,6 +32,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 PG_URL = os.environ.get("HRBOT_TEST_DATABASE_URL")
+# One encryption key for the test process and every hrbot process it starts, wherever their
+# working directory (the fallback, ./var/secret_key, depends on it); never a real one.
+os.environ["HRBOT_ENCRYPTION_KEY"] = "hrbot-test-suite-encryption-key-not-secret"
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 # 2026-10-12 09:00 in Shanghai: August and September are past their 15th-of-month due dates.

@@ -20,12 +20,14 @@ from sqlalchemy import func, select
 from core.domain.audit import AuditEntry
 from core.domain.batches import BatchLine, BatchState, ContributionBatch
 from core.domain.claims import REQUIRED_DOCUMENTS, ClaimType
+from core.domain.consents import Consent, ConsentKind
 from core.domain.contributions import ContributionRecord, DelayReason
 from core.domain.directory import Branch, Employee, Role
 from core.domain.idnumbers import make_id_number
 from core.domain.periods import Period
 from core.persistence.tables import metadata
 from core.services.claims import attach_document, open_claim
+from core.services.consents import consent_needed
 from core.services.context import Context
 
 PDF = b"%PDF-1.4\n% test document\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
@@ -80,8 +82,10 @@ def add_employee(
     leave_date: date | None = None,
     responsible_for: Iterable[Branch] = (),
     id_sequence: int | None = None,
+    consent: bool = True,
 ) -> Employee:
-    """An employee; staff answer for ``responsible_for`` (``Responsibility`` rows)."""
+    """An employee; staff answer for ``responsible_for`` (``Responsibility`` rows). With
+    ``consent`` they have agreed to the medical notice in force, so claims take documents."""
     with ctx.uow() as uow:
         employee = Employee(
             employee_no=employee_no,
@@ -102,8 +106,27 @@ def add_employee(
         uow.flush()
         for other in responsible_for:
             uow.directory.assign(employee, other)
+        if consent:
+            _consent(ctx, uow, employee.id)
         uow.commit()
         return employee
+
+
+def _consent(ctx: Context, uow: Any, employee_id: int) -> None:
+    notice = ctx.rules.medical_notice
+    uow.privacy.add_consent(
+        Consent(employee_id, ConsentKind.MEDICAL, notice, True, ctx.now(), "web")
+    )
+
+
+def consent_all(ctx: Context) -> None:
+    """Everyone on file agrees to the medical notice (for tests over the demo organisation
+    that are not about consent)."""
+    with ctx.uow() as uow:
+        for branch in uow.directory.branches():
+            for person in uow.directory.employees_of_branch(branch.id):
+                _consent(ctx, uow, person.id)
+        uow.commit()
 
 
 def make_org(
@@ -245,7 +268,12 @@ def make_batch(
 def open_complete_claim(
     ctx: Context, employee: Employee, claim_type: ClaimType = ClaimType.HOSPITALIZATION
 ) -> int:
-    """A draft claim with every required document attached, ready to submit."""
+    """A draft claim with every required document attached, ready to submit (the employee's
+    consent to the medical notice is recorded first if they have none)."""
+    if consent_needed(ctx, employee.id):
+        with ctx.uow() as uow:
+            _consent(ctx, uow, employee.id)
+            uow.commit()
     claim = open_claim(ctx, employee.id, claim_type, channel="web")
     for kind in REQUIRED_DOCUMENTS[claim_type]:
         attach_document(

@@ -211,6 +211,7 @@ def seed_demo(url: str, root: Path) -> None:
     from bot.demo.history import add_demo_history
     from bot.demo.org import load_demo_org
     from bot.settings import Settings
+    from tests.factories import consent_all
 
     services = build(Settings(_env_file=None, database_url=url, documents_dir=root / "documents"))
     try:
@@ -218,6 +219,7 @@ def seed_demo(url: str, root: Path) -> None:
             load_demo_org(uow, services.ctx.today(), services.ctx.now())
             add_demo_history(uow, services.ctx.now(), services.ctx.rules.policy)
             uow.commit()
+        consent_all(services.ctx)  # the fleet is about delivery, not the consent question
     finally:
         services.close()
 
@@ -229,6 +231,8 @@ def fleet_env(url: str, root: Path, slack: FakeSlack, telegram: FakeBotApi) -> d
         "HRBOT_DATABASE_URL": url,
         "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
         "HRBOT_SECRET_KEY": SECRET_KEY,
+        # The key seed_demo encrypted with (tests/conftest.py): the fleet runs in another folder.
+        "HRBOT_ENCRYPTION_KEY": os.environ.get("HRBOT_ENCRYPTION_KEY", ""),
         "HRBOT_SLACK_BOT_TOKEN": SLACK_TOKEN,
         "HRBOT_SLACK_SIGNING_SECRET": SLACK_SECRET,
         "HRBOT_SLACK_API_URL": slack.url,

@@ -28,7 +28,7 @@ from core.persistence.engine import make_engine
 from core.persistence.migrate import upgrade
 from core.persistence.uow import Database
 from core.ports import ManualClock
-from core.services import alerts, batches, claims
+from core.services import alerts, batches, claims, consents
 from core.services.buttons import resolve_button
 from core.services.context import Context, Rules
 from core.services.status import check_status
@@ -125,6 +125,7 @@ def step1_claim(w: World) -> int:
         "1. Zhang San opens a hospitalization claim in chat and uploads his documents",
     )
     s.say("张三 → 机器人：/claim 住院", "Zhang San → bot: /claim hospitalization")
+    step1_consent(w)
     claim = claims.open_claim(w.ctx, zhang, ClaimType.HOSPITALIZATION, channel="demo")
     t = s.renderer.translator_for_locale()
     for kind, (filename, content) in SAMPLE_FILES.items():
@@ -148,6 +149,33 @@ def step1_claim(w: World) -> int:
         f"claim {submitted.reference} submitted",
     )
     return claim.id
+
+
+def step1_consent(w: World) -> None:
+    """Before his first document, Zhang San is asked for separate consent (PIPL)."""
+    s, zhang, version = w.show, w.person("E1001"), w.ctx.rules.medical_notice
+    s.check(
+        consents.consent_needed(w.ctx, zhang),
+        "上传材料前，机器人先请张三单独同意处理医疗和身份信息",
+        "before any document the bot asks Zhang San for separate consent",
+    )
+    t = s.renderer.translator_for_locale()
+    notice = t(f"consent.notice.{version}", days=w.ctx.rules.retention.documents_days)
+    asked = f"{notice.splitlines()[0]} ({version}) "
+    asked += f"[{t('button.consent_grant')}] [{t('button.consent_refuse')}]"
+    s.say(f"机器人 → 张三：{asked}", f"bot → Zhang San: {asked}")
+    s.say(
+        f"张三 点击 [{t('button.consent_grant')}]",
+        f"Zhang San clicks [{t('button.consent_grant')}]",
+    )
+    given = consents.record_consent(w.ctx, zhang, True, version, channel="demo")
+    s.check(
+        given.granted
+        and given.notice_version == version
+        and not consents.consent_needed(w.ctx, zhang),
+        f"同意已记录（告知版本 {version}、时间、渠道）",
+        f"consent recorded (notice {version}, time, channel)",
+    )
 
 
 def step2_status(w: World, claim_id: int) -> None:
@@ -332,6 +360,7 @@ def step7_escalation(w: World) -> None:
         "7. 假如无人处理：24 小时后升级至人事经理，48 小时后升级至人力资源总监",
         "7. Had nobody acted: the HR manager after 24 hours, the HR director after 48",
     )
+    consents.record_consent(w.ctx, zhang, True, w.ctx.rules.medical_notice, channel="demo")
     claim = claims.open_claim(w.ctx, zhang, ClaimType.HOSPITALIZATION)
     for kind, (filename, content) in SAMPLE_FILES.items():
         claims.attach_document(w.ctx, claim.id, zhang, kind, filename, content)

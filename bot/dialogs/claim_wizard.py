@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from bot.dialogs import consent
 from bot.dialogs.talk import Talk, printable
 from core.chat import Attachment
 from core.domain.claims import (
@@ -19,6 +20,7 @@ from core.domain.claims import (
     DocumentKind,
     checklist,
 )
+from core.domain.consents import ConsentRequired
 from core.domain.errors import DocumentRejected, InvalidValue
 from core.services import claims, queries
 
@@ -27,6 +29,9 @@ _AMOUNT = re.compile(r"^[¥￥]?\s*([0-9][0-9,]*(?:\.[0-9]{1,2})?)\s*(元|yuan|r
 
 
 def start(talk: Talk) -> None:
+    if consent.needed(talk):  # PIPL: the separate consent comes before any document
+        consent.ask(talk)
+        return
     draft = queries.draft_claim(talk.ctx, talk.employee.id)
     if draft is not None:
         talk.enter(DIALOG, claim_id=draft.id)
@@ -78,12 +83,28 @@ def receive_files(talk: Talk, files: tuple[Attachment, ...]) -> None:
                 attachment.content or b"",
                 channel=talk.session.platform,
             )
+        except ConsentRequired:  # a new notice came into force since the claim was opened
+            talk.say("chat.consent_needed_first")
+            consent.ask(talk)
+            return
         except DocumentRejected as refused:
             reason = str(refused.params.get("reason", "refused"))
             # A refused name is never echoed: it may carry control or bidi characters.
             shown = "" if reason == "bad_name" else printable(attachment.filename)
             talk.say(f"upload.{reason}", filename=shown)
     _next_step(talk)
+
+
+def consent_answered(talk: Talk, granted: bool, version: str) -> None:
+    """After the consent question: go on with the claim, or leave the wizard on a refusal."""
+    if not consent.answer(talk, granted, version):
+        if not granted and talk.session.dialog == DIALOG:
+            talk.leave()
+        return
+    if talk.session.dialog == DIALOG and talk.session.data.get("claim_id") is not None:
+        _next_step(talk)
+    else:
+        start(talk)
 
 
 def receive_text(talk: Talk, text: str) -> bool:

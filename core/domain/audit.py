@@ -22,3 +22,7 @@ class AuditEntry:
     to_state: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     id: int = field(init=False)
+    # The hash chain (core/domain/audit_chain.py), set when the row is committed.
+    seq: int = field(init=False)
+    prev_hash: str = field(init=False)
+    row_hash: str = field(init=False)

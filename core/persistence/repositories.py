@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.domain.audit import AuditEntry
+from core.domain.audit_chain import ChainHead, ChainRow
 from core.domain.batches import BatchLine, BatchState, ContributionBatch
 from core.domain.claims import Claim, ClaimDocument, ClaimState
 from core.domain.contributions import ContributionRecord
@@ -39,6 +40,7 @@ from core.domain.periods import Period
 from core.domain.records import RecordDocument, RecordKind
 from core.domain.reminders import Reminder
 from core.domain.settlement import JobKind, JobState, SettlementJob
+from core.persistence import audit_chain
 from core.persistence import tables as t
 from core.persistence.leases import claim_due, hold, release
 
@@ -83,6 +85,13 @@ class DirectoryRepository(_Repository):
 
     def employee_by_no(self, employee_no: str) -> Employee | None:
         query = select(Employee).where(t.employees.c.employee_no == employee_no)
+        return self.session.scalars(query).first()
+
+    def employee_by_id_number(self, id_number: str) -> Employee | None:
+        """Asked of the ID number's blind index: the column itself holds ciphertext."""
+        from core.persistence.blind_index import matches
+
+        query = select(Employee).where(matches(t.employees.c.id_number, id_number))
         return self.session.scalars(query).first()
 
     def employee_by_chat(self, platform: str, user_id: str) -> Employee | None:
@@ -513,6 +522,32 @@ class OutboxRepository(_Repository):
 
 
 class AuditRepository(_Repository):
+    """Append-only: rows added here are sealed into the hash chain when the unit of work
+    commits (``seal``), and never changed or removed."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._pending: list[AuditEntry] = []
+
+    def add(self, obj: object) -> None:
+        if not isinstance(obj, AuditEntry):
+            raise TypeError(f"not an audit entry: {obj!r}")
+        self._pending.append(obj)
+
+    def seal(self) -> None:
+        """Chain this transaction's rows onto the trail; the unit of work calls it on commit."""
+        pending, self._pending = self._pending, []
+        audit_chain.append(self.session, pending)
+
+    def chain_head(self) -> ChainHead | None:
+        return audit_chain.head(self.session)
+
+    def chain_page(self, after_id: int, limit: int) -> list[ChainRow]:
+        return audit_chain.page(self.session, after_id, limit)
+
+    def count(self) -> int:
+        return audit_chain.count(self.session)
+
     def for_subject(self, subject_kind: str, subject_id: int) -> Sequence[AuditEntry]:
         query = select(AuditEntry).where(
             t.audit_log.c.subject_kind == subject_kind, t.audit_log.c.subject_id == subject_id

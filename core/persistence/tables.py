@@ -32,7 +32,7 @@ from core.domain.notifications import ChannelKind, DeliveryState
 from core.domain.records import RecordKind
 from core.domain.reminders import ReminderKind
 from core.domain.settlement import JobKind, JobState
-from core.persistence.types import JSONText, Money, PeriodType, UTCDateTime
+from core.persistence.types import EncryptedString, JSONText, Money, PeriodType, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -102,13 +102,16 @@ employees = Table(
     Column("id", Integer, primary_key=True),
     Column("employee_no", String(32), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
-    Column("id_number", String(18), unique=True),
+    # Encrypted at rest (migration 0013); found and kept unique through its keyed hash, which
+    # every engine fills in (core/persistence/blind_index.py).
+    Column("id_number", EncryptedString, info={"blind_index": "id_number_hash"}),
+    Column("id_number_hash", String(64), unique=True),
     Column("branch_id", ForeignKey("branches.id"), nullable=False, index=True),
     Column("department_id", ForeignKey("departments.id")),
     Column("role", enum(Role, "role"), nullable=False),
     Column("manager_id", ForeignKey("employees.id")),
     Column("email", String(254)),
-    Column("phone", String(32)),
+    Column("phone", EncryptedString),
     Column("slack_user_id", String(32), unique=True),
     Column("telegram_user_id", String(32), unique=True),
     Column("locale", enum(Locale, "locale")),
@@ -320,7 +323,20 @@ audit_log = Table(
     Column("from_state", String(32)),
     Column("to_state", String(32)),
     Column("detail", JSONText, nullable=False),
+    # The hash chain (core/domain/audit_chain.py); triggers refuse UPDATE and DELETE.
+    Column("seq", Integer, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
     Index("ix_audit_subject", "subject_kind", "subject_id"),
+    UniqueConstraint("seq", name="uq_audit_log_seq"),
+)
+
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("row_hash", String(64), nullable=False),
 )
 
 inbox = Table(
@@ -527,4 +543,19 @@ digest_runs = Table(
     Column("checked_at", UTCDateTime, nullable=False),
     Column("sent", Boolean, nullable=False),
     UniqueConstraint("employee_id", "kind", "key", name="uq_digest_runs_employee_kind_key"),
+)
+
+# Answers to consent notices (PIPL, core/domain/consents.py): one row per answer, written once
+# and never changed; the latest answer of a person for a kind decides.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("employee_id", ForeignKey("employees.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("notice_version", String(32), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("channel", String(32)),
+    Index("ix_consents_employee", "employee_id", "kind", "id"),
 )

@@ -1,4 +1,5 @@
-"""Column types that keep the domain's values exact across SQLite and PostgreSQL."""
+"""Column types that keep the domain's values exact across SQLite and PostgreSQL, and
+encrypted where they are sensitive."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import BigInteger, Dialect, String, Text
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from core.domain.periods import Period
+from core.encryption_keys import current_keyring
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -74,3 +76,22 @@ class JSONText(TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)
+
+
+class EncryptedString(TypeDecorator[str]):
+    """Text encrypted at rest (AES-GCM, core/encryption.py) with the process's keyring.
+
+    Each write draws a new nonce, so equal values never look equal in the database: compare
+    through the column's blind index (core/persistence/blind_index.py), never with ``==``.
+    The empty string stays empty: it says nothing, and ``coalesce(column, '') = ''`` keeps
+    meaning "no value".
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value if not value else current_keyring().encrypt_text(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return value if not value else current_keyring().decrypt_text(value)

@@ -15,6 +15,7 @@ from core.persistence.approvals import ApprovalWaitRepository
 from core.persistence.dashboard import DashboardQueries
 from core.persistence.digests import DigestRepository
 from core.persistence.mapping import start_mappers
+from core.persistence.privacy import PrivacyRepository
 from core.persistence.reports import ReportQueries
 from core.persistence.repositories import (
     AlertRepository,
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.absences = AbsenceRepository(self.session)
         self.digests = DigestRepository(self.session)
         self.approvals = ApprovalWaitRepository(self.session)
+        self.privacy = PrivacyRepository(self.session)
         return self
 
     def __exit__(
@@ -78,6 +80,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
+            self.audit.seal()  # last, so the audit chain's lock is held only until the commit
             self.session.commit()
         except StaleDataError:
             self.session.rollback()

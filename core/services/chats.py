@@ -16,6 +16,7 @@ from typing import Any
 from core.domain.conversations import ChatSession, Handoff, HandoffState, LinkCode
 from core.domain.directory import HR_ROLES, Employee, Role
 from core.domain.errors import InvalidValue, PermissionDenied
+from core.domain.masking import mask_free_text
 from core.domain.notifications import Button, ChannelKind
 from core.services.absences import behalf_params, delegates
 from core.services.cards import close_cards
@@ -68,7 +69,7 @@ def record_handoff(
         asker = uow.directory.employee(employee_id)
         handoff = Handoff(
             employee_id=asker.id,
-            question=question[:2000],
+            question=mask_free_text(question)[:2000],  # no card or ID number passed on
             lang=lang,
             created_at=ctx.now(),
             guesses=guesses,

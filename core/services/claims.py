@@ -33,6 +33,7 @@ from core.services.absences import behalf_params, delegates
 from core.services.alerts import close_alerts_for, open_alert
 from core.services.cards import close_cards
 from core.services.common import audit, notify
+from core.services.consents import require_consent
 from core.services.context import Context
 from core.services.scope import may_act_for_branch, on_behalf_of, require_scope
 from core.services.status import status_of
@@ -108,6 +109,7 @@ def attach_document(
     with ctx.uow() as uow:
         claim = uow.claims.get(claim_id)
         actor = _owner(uow, claim, actor_id)
+        require_consent(ctx, uow, actor)  # PIPL: separate consent before any document
         if claim.state not in (ClaimState.DRAFT, ClaimState.RETURNED):
             raise InvalidValue("documents can only be added before submitting", state=claim.state)
         if kind not in accepted_kinds(claim.claim_type):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from core.domain.consents import MEDICAL_NOTICE
 from core.domain.contributions import (
     CLAIM_CHECK_MONTHS,
     LAPSE_AFTER_OVERDUE_MONTHS,
@@ -17,6 +18,7 @@ from core.domain.contributions import (
 from core.domain.documents import MAX_IMAGE_PIXELS, MAX_UPLOAD_BYTES
 from core.domain.escalation import EscalationPolicy, default_policy
 from core.domain.notifications import ChannelKind
+from core.domain.retention import Retention
 from core.domain.roster import Rates
 from core.domain.workclock import (
     Delay,
@@ -75,6 +77,12 @@ class Rules:
     """A batch or claim waiting for a decision reminds its approver this often."""
     approval_deadline: Delay = field(default_factory=lambda: Delay(3, DelayUnit.WORKING_DAYS))
     """A decision missing this long after the wait began opens an alert on the policy."""
+    medical_notice: str = MEDICAL_NOTICE
+    """The medical consent notice in force: documents need a consent to this version (PIPL)."""
+    retention: Retention = field(default_factory=Retention)
+    """How long personal information is kept before ``hrbot purge`` removes it."""
+    export_every: timedelta = timedelta(hours=24)
+    """An employee may export their own data (/mydata) once in this long."""
 
 
 @dataclass

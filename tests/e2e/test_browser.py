@@ -24,7 +24,7 @@ from bot.bootstrap import build
 from bot.demo.org import load_demo_org
 from bot.settings import Settings
 from core.persistence.migrate import upgrade
-from tests.factories import JPEG, PDF, PNG
+from tests.factories import JPEG, PDF, PNG, consent_all
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -72,6 +72,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     with services.ctx.uow() as uow:
         load_demo_org(uow, services.ctx.today(), services.ctx.now())
         uow.commit()
+    consent_all(services.ctx)  # consent itself: tests/integration/test_consent*.py
     services.close()
     port = free_port()
     logs = [(tmp_path / name).open("w") for name in ("serve.log", "worker.log")]

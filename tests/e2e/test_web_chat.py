@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.worker import Worker
 from core.persistence.engine import make_engine
 from core.persistence.migrate import upgrade
-from tests.factories import JPEG, PDF, PNG
+from tests.factories import JPEG, PDF, PNG, consent_all
 
 HEADERS = {"X-Hrbot-Chat": "1"}
 EXTERNAL = r"https?://(?!www\.w3\.org/2000/svg)|//cdn"
@@ -60,6 +60,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
         with services.ctx.uow() as uow:
             load_demo_org(uow, services.ctx.today(), services.ctx.now())
             uow.commit()
+        consent_all(services.ctx)  # consent itself: tests/integration/test_consent*.py
         # Short event streams, so a test reads one to its end.
         web = client.app.state.web_chat  # type: ignore[attr-defined]
         client.app.state.web_chat = dataclasses.replace(  # type: ignore[attr-defined]

@@ -41,7 +41,7 @@ from core.ports import (
 from core.services.context import Context, Rules
 from core.services.settlement import Gateways
 from tests.conftest import DEMO_NOW
-from tests.factories import JPEG, PDF, PNG
+from tests.factories import JPEG, PDF, PNG, consent_all
 from tests.transcripts import Chatter
 
 NOV = Period(2026, 11)
@@ -82,6 +82,7 @@ def convo(ctx: Context, clock: ManualClock) -> Conversation:
     with ctx.uow() as uow:
         load_demo_org(uow, ctx.today(), ctx.now())
         uow.commit()
+    consent_all(ctx)  # consent itself: tests/integration/test_consent*.py
     clock.set(NOV_3)
     return Conversation(ctx)
 

@@ -17,7 +17,7 @@ from core.chat import Platform
 from core.persistence.uow import Database
 from core.ports import ManualClock
 from core.services.context import Context
-from tests.factories import JPEG, PDF, PNG
+from tests.factories import JPEG, PDF, PNG, consent_all
 from tests.transcripts import Chatter
 
 DOCS = (("住院证.pdf", PDF), ("清单.jpg", JPEG), ("身份证.png", PNG))
@@ -28,6 +28,7 @@ def convo(ctx: Context) -> Conversation:
     with ctx.uow() as uow:
         load_demo_org(uow, ctx.today(), ctx.now())
         uow.commit()
+    consent_all(ctx)  # consent itself: tests/integration/test_consent*.py
     return Conversation(ctx)
 
 

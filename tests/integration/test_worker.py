@@ -28,7 +28,7 @@ from core.persistence.uow import Database
 from core.ports import ManualClock
 from core.services import claims
 from core.services.context import Context, Rules
-from tests.factories import JPEG, PDF, PNG
+from tests.factories import JPEG, PDF, PNG, consent_all
 from tests.fakes import SmtpInbox, smtp_server
 
 
@@ -50,6 +50,7 @@ def world(
     with ctx.uow() as uow:
         load_demo_org(uow, ctx.today(), ctx.now())
         uow.commit()
+    consent_all(ctx)  # consent itself: tests/integration/test_consent*.py
     chat = RecordingChannel()
     router = ChannelRouter(
         chats={Platform.RECORDING: chat},

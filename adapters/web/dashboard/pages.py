@@ -25,7 +25,7 @@ from adapters.web.dashboard.runtime import DOCUMENT_LINK_MAX_AGE, Dashboard
 from adapters.web.dashboard.sessions import session_router
 from core.domain.contributions import DelayReason
 from core.domain.errors import DomainError
-from core.services import alerts, claims, dashboard
+from core.services import alerts, audit_trail, claims, dashboard
 
 MESSAGES = {
     "acknowledged": (
@@ -146,6 +146,8 @@ def pages_router(runtime: Runtime) -> APIRouter:
             data = await web.call(dashboard.claim_detail, web.ctx, _scope(viewer), claim_id)
         except DomainError as error:
             return error_page(web, viewer, *status_of_error(error))
+        view = ("claim.view", ("claim", claim_id), "dashboard")  # who saw whose claim, when
+        await web.call(audit_trail.record_account_view, web.ctx, viewer.account_id, *view)
         links = {}
         if viewer.employee_id is not None:
             signer = web.signer("document")

@@ -33,6 +33,7 @@ from bot.worker import Worker
 from core.chat import Platform
 from core.persistence.uow import Database
 from core.services.context import Context
+from tests.factories import consent_all
 from tests.fakes_slack import (
     APP,
     TEAM,
@@ -216,6 +217,7 @@ async def slack(
     with ctx.uow() as uow:
         load_demo_org(uow, ctx.today(), ctx.now())
         uow.commit()
+    consent_all(ctx)  # consent itself: tests/integration/test_consent*.py
     services = Services(slack_settings, db, ctx)
     app = FastAPI()
     bot = mount_slack(app, services, Conversation(ctx, slack_settings.default_locale))

@@ -29,6 +29,7 @@ from bot.worker import Worker
 from core.chat import Address, ButtonClick, IncomingMessage, OutgoingMessage, Platform
 from core.persistence.uow import Database
 from core.services.context import Context
+from tests.factories import consent_all
 from tests.integration.telegram.fake_bot_api import TOKEN, FakeBotApi, fake_bot_api
 
 SECRET = "s3cret-Token_for-tests"
@@ -281,6 +282,7 @@ def demo_org(ctx: Context) -> Context:
     with ctx.uow() as uow:
         load_demo_org(uow, ctx.today(), ctx.now())
         uow.commit()
+    consent_all(ctx)  # consent itself: tests/integration/test_consent*.py
     return ctx
 
 
