@@ -7,7 +7,12 @@
 - ``victim``: leases every due step and notice and delivers them; with ``block_at`` it blocks inside
   that send (the message went out, its record is not committed) and says so on stdout, waiting
   to be SIGKILLed; with ``pause`` each send first waits up to that long, to be killed anywhere;
-- ``rescuer``: waits for the go-file, then runs ``Worker.tick`` until no step or notice is pending.
+- ``rescuer``: waits for the go-file, then runs ``Worker.tick`` until no step or notice is pending;
+  with ``crash_at`` (a point of ``tests/crash_hooks.py``, e.g. ``outbox:after_claim``) it stops
+  at that point instead, says ``{"crashed_at": …}`` on stdout and waits to be SIGKILLed.
+
+- ``forkserver``: imports everything once, then forks a fresh process for each role asked of it
+  on stdin (tests/integration/test_crash_points.py starts hundreds of workers this way).
 
 Every send is appended to a shared log file (one JSON line, one ``write``), so the parent sees each
 message that left a process, even one killed right after. The process prints ``ready`` once it is
@@ -23,6 +28,8 @@ import random
 import statistics
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +55,7 @@ from core.ports import SystemClock
 from core.services.alerts import sweep_escalations
 from core.services.context import Context, Rules
 from core.services.delivery import deliver_due
+from tests import crash_hooks
 
 
 class TaggingRenderer:
@@ -65,12 +73,18 @@ class LoggingChannel:
     """A chat channel whose every send is one appended line: ``{"nid", "who", "t"}``."""
 
     def __init__(
-        self, path: str, who: str, block_at: int | None = None, pause: float = 0.0
+        self,
+        path: str,
+        who: str,
+        block_at: int | None = None,
+        pause: float = 0.0,
+        after_send: Callable[[], None] | None = None,
     ) -> None:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.who = who
         self.block_at = block_at
         self.pause = pause
+        self.after_send = after_send
         self.sends: list[float] = []
 
     def send(self, address: Address, message: OutgoingMessage) -> str | None:
@@ -83,6 +97,8 @@ class LoggingChannel:
         if self.block_at is not None and len(self.sends) == self.block_at:
             print(json.dumps({"in_window": nid, "t": now}), flush=True)
             time.sleep(3600)  # sent, not yet recorded: the parent kills us here
+        if self.after_send is not None:
+            self.after_send()
         return f"{self.who}:{nid}"
 
 
@@ -153,11 +169,18 @@ def victim(args: dict[str, Any]) -> dict[str, Any]:
     return {"error": "the victim was not killed"}
 
 
+def halt(point: str, detail: dict[str, Any]) -> None:
+    """A crash point reached: say so, then wait for the parent's SIGKILL."""
+    print(json.dumps({"crashed_at": point, "t": time.time(), **detail}), flush=True)
+    time.sleep(3600)
+
+
 def rescuer(args: dict[str, Any]) -> dict[str, Any]:
     db, ctx = build(args)
     commits: list[float] = []
     event.listen(Session, "after_commit", lambda _session: commits.append(time.time()))
-    channel = LoggingChannel(args["log"], args["owner"])
+    after_send = crash_hooks.install(args["crash_at"], halt) if args.get("crash_at") else None
+    channel = LoggingChannel(args["log"], args["owner"], after_send=after_send)
     router = ChannelRouter(chats={Platform.RECORDING: channel})
     services = Services(Settings(), db, ctx)
     worker = Worker(services, router, interval=0.05, owner=args["owner"], plan_rosters=False)
@@ -183,10 +206,52 @@ def rescuer(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def forkserver(args: dict[str, Any]) -> dict[str, Any]:
+    """Start workers fast, for hundreds of kills: each stdin line is a role's arguments, run in
+    a new process forked from this one (imports done, no engine or connection yet), with its
+    stdout in ``args["out"]`` and its stderr beside it; the child's pid is the answer.
+    ``{"wait": pid}`` answers with that child's exit code once it has ended."""
+    print("ready", flush=True)
+    forked = 0
+    for line in sys.stdin:
+        request = json.loads(line)
+        if "wait" in request:
+            _, status = os.waitpid(request["wait"], 0)
+            code = os.waitstatus_to_exitcode(status)
+            print(json.dumps({"pid": request["wait"], "code": code}), flush=True)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            run_forked(request)
+        forked += 1
+        print(json.dumps({"pid": pid}), flush=True)
+    return {"forked": forked}
+
+
+def run_forked(args: dict[str, Any]) -> None:
+    """In the child: its own output files, no stdin, the role, then exit (never return)."""
+    code = 1
+    try:
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(os.open(args["out"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644), 1)
+        os.dup2(os.open(args["out"] + ".err", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644), 2)
+        random.seed()  # not the parent's sequence
+        print(json.dumps(ROLES[args["role"]](args)), flush=True)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+ROLES = {"sweep": sweep, "victim": victim, "rescuer": rescuer, "forkserver": forkserver}
+
+
 def main() -> None:
     args = json.loads(sys.argv[1])
-    role = {"sweep": sweep, "victim": victim, "rescuer": rescuer}[args["role"]]
-    print(json.dumps(role(args)), flush=True)
+    print(json.dumps(ROLES[args["role"]](args)), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,16 @@
 
 The secret is compared in constant time; anything but an exact match is 403 and nothing is
 written. De-duplication is by ``update_id`` *membership* in the inbox, never "greater than the
-last one seen": Telegram's ids can start again lower. The work happens after the answer.
+last one seen": Telegram's ids can start again lower. An update the inbox cannot record (the
+database is away) is answered 503, so Telegram delivers it again. The work happens after the
+answer.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -17,6 +20,7 @@ from starlette.responses import Response
 from adapters.telegram.config import SECRET_HEADER
 from adapters.telegram.intake import Intake
 
+log = logging.getLogger("hrbot.telegram")
 MAX_BODY = 1024 * 1024
 """An update is a few kilobytes; anything near a megabyte is not from Telegram."""
 
@@ -48,6 +52,9 @@ def webhook_endpoint(
                 await intake.accept(payload)
             except ValueError:  # JSON errors too: a malformed request, not a poison update
                 return Response(status_code=400)
+            except Exception as error:  # not recorded (the database is away): not taken
+                log.warning("telegram update not recorded (%s): answered 503", type(error).__name__)
+                return Response(status_code=503)  # Telegram sends it again later
         return Response(status_code=200)
 
     return telegram_webhook

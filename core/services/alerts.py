@@ -333,14 +333,15 @@ def _fire_step(
         uow.flush()
         if alert.acknowledged_by is not None:
             acknowledger = uow.directory.employee(alert.acknowledged_by)
-            notify(
-                ctx,
-                uow,
-                acknowledger,
-                "alert.fix_date_missed",
-                _alert_params(ctx, uow, alert),
-                f"alert:{alert.id}:step:{step.id}:missed",
-            )
+            for person, absent in delegates(ctx, uow, [acknowledger]):  # their stand-in if away
+                notify(
+                    ctx,
+                    uow,
+                    person,
+                    "alert.fix_date_missed",
+                    _alert_params(ctx, uow, alert) | behalf_params(person, absent),
+                    f"alert:{alert.id}:step:{step.id}:missed",
+                )
     level = policy.level(step.level)
     responsible = uow.directory.responsible(alert.branch_id, level.role)
     recipients = delegates(ctx, uow, responsible)  # stand-ins for people away

@@ -327,3 +327,15 @@ def test_the_stand_ins_alert_list_and_dashboard_scope_borrow_the_absent_branches
     clock.set(START_OF_OCT_14)  # the absence is over: the borrowed branch goes back
     assert open_alerts_for(ctx, sun.id) == []
     assert scope_for(ctx, sun.id, admin=False) == {sun.branch_id}
+
+
+def test_a_missed_fix_date_is_told_to_the_stand_in_of_the_hr_who_acknowledged(
+    ctx: Context, org: Org, clock: ManualClock
+) -> None:
+    alert_id = held_claim_alert(ctx, org)
+    acknowledge_alert(ctx, alert_id, org.hr.id, DelayReason.FINANCE_APPROVAL, OCT_12)
+    set_away(ctx, org.hr.id, OCT_13, date(2026, 10, 20), "BJ01-H001")
+    clock.set(datetime(2026, 10, 12, 16, 0, tzinfo=UTC))  # 00:00 on 10-13 in Shanghai
+    sweep_escalations(ctx)
+    (missed,) = notices(ctx, "alert.fix_date_missed")
+    assert (missed.to, missed.params["on_behalf_of"]) == ("BJ01-H001", "李四")
