@@ -31,7 +31,32 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-PG_URL = os.environ.get("HRBOT_TEST_DATABASE_URL")
+def _worker_database(url: str | None) -> str | None:
+    """Under ``pytest -n`` each worker truncates and migrates its own database (``hrbot_test_gw0``
+    …), created on the same server, so two workers never empty each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    name = f"hrbot_test_{worker}"
+    admin_url = make_url(url).set(database="postgres")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    own = make_url(url).set(database=name).render_as_string(hide_password=False)
+    os.environ["HRBOT_TEST_DATABASE_URL"] = own  # for the hrbot processes tests start
+    return own
+
+
+PG_URL = _worker_database(os.environ.get("HRBOT_TEST_DATABASE_URL"))
 # One encryption key for the test process and every hrbot process it starts, wherever their
 # working directory (the fallback, ./var/secret_key, depends on it); never a real one.
 os.environ["HRBOT_ENCRYPTION_KEY"] = "hrbot-test-suite-encryption-key-not-secret"

@@ -68,3 +68,7 @@ class SlackHandlers:
     download), ``unavailable`` or ``misconfigured`` (the app lacks ``files:read``)."""
     ephemeral_keys: frozenset[str] = field(default_factory=frozenset)
     """Reply keys shown only to the clicker (refusals), as ephemeral messages."""
+    unsent: Callable[[str, Sequence[OutgoingMessage]], Awaitable[None]] | None = None
+    """Replies Slack would not take even after the client's retries, for ``(slack user id)``:
+    handed to the outbox, which retries them later (the event was acknowledged: Slack will
+    not send it again). Without it they are logged and lost."""

@@ -167,3 +167,18 @@ def delivery_id(body: Payload) -> str | None:
     """The Events API's id for a delivery, the same on every retry of it."""
     event_id = body.get("event_id")
     return str(event_id) if event_id else None
+
+
+def click_delivery_id(body: Payload) -> str | None:
+    """An interaction's id: its ``trigger_id`` (one per click) with the action's timestamp.
+
+    A click carries no Events API id, so it is recorded in the inbox under this one: a delivery
+    seen twice is then acted on once, and a click that arrives while the database is away is
+    refused (503, which Slack shows the clicker) instead of acknowledged and lost.
+    """
+    trigger = body.get("trigger_id")
+    actions = body.get("actions") or []
+    stamp = actions[0].get("action_ts") if actions and isinstance(actions[0], dict) else None
+    if not isinstance(trigger, str) or not trigger or not isinstance(stamp, str):
+        return None
+    return f"click:{trigger[:80]}:{stamp[:32]}"

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -105,9 +106,9 @@ class SlackWork:
                 async with self._turn(click.sender.target):
                     async with self._slots:
                         replies = await self.handlers.on_click(click)
-                    channel = translate.click_channel(body)
-                    channel = channel or await self._open_dm(click.sender.target)
-                    await self.post(channel, replies, clicker=click.sender.target)
+                    person = click.sender.target
+                    channel = translate.click_channel(body) or await self._open_dm(person)
+                    await self.post(channel, replies, person, clicked=True)
         except Exception:
             log.exception("slack click by %s failed", translate.sender_of(body))
         finally:
@@ -124,12 +125,12 @@ class SlackWork:
             return
         kept, refusals = taken
         if refusals:
-            await self.post(channel, refusals)
+            await self.post(channel, refusals, message.sender.target)
         # A caption without its files is not a question: only files, or plain text, go on.
         if kept.attachments or (kept.text and not message.attachments):
             async with self._slots:
                 replies = await self.handlers.on_message(kept)
-            await self.post(channel, replies)
+            await self.post(channel, replies, message.sender.target)
 
     async def _with_files(
         self, message: IncomingMessage
@@ -161,15 +162,21 @@ class SlackWork:
         return replace(message, attachments=tuple(kept)), refusals
 
     async def post(
-        self, channel: str, replies: Sequence[OutgoingMessage], clicker: str | None = None
+        self,
+        channel: str,
+        replies: Sequence[OutgoingMessage],
+        person: str,
+        clicked: bool = False,
     ) -> None:
-        """Post the replies in order; refusals of a click only to the clicker (ephemeral)."""
-        for reply in replies:
+        """Post the replies to ``person`` in order; refusals of a click only to the clicker
+        (ephemeral). What Slack will not take, after the client's quick retries, goes to the
+        outbox with everything after it, so the answers keep their order."""
+        for index, reply in enumerate(replies):
             text, blocks = fallback_text(reply), message_blocks(reply)
             try:
-                if clicker and reply.key in self.handlers.ephemeral_keys:
+                if clicked and reply.key in self.handlers.ephemeral_keys:
                     await self.client.chat_postEphemeral(
-                        channel=channel, user=clicker, text=text, blocks=blocks
+                        channel=channel, user=person, text=text, blocks=blocks
                     )
                     continue
                 await self.client.chat_postMessage(
@@ -179,8 +186,23 @@ class SlackWork:
                     await self.client.files_upload_v2(
                         channel=channel, content=file.content, filename=file.filename
                     )
-            except SlackApiError as error:
-                log.warning("slack reply %s failed: %s", reply.key, error.response.get("error"))
+            except (TimeoutError, SlackApiError, aiohttp.ClientError) as error:
+                problem = error.response.get("error") if isinstance(error, SlackApiError) else ""
+                log.warning(
+                    "slack reply %s failed: %s %s", reply.key, type(error).__name__, problem
+                )
+                # An ephemeral refusal only means something beside the button it refuses.
+                rest = [r for r in replies[index:] if r.key not in self.handlers.ephemeral_keys]
+                await self._hand_over(person, rest)
+                return
+
+    async def _hand_over(self, person: str, replies: Sequence[OutgoingMessage]) -> None:
+        if not replies:
+            return
+        if self.handlers.unsent is None:
+            log.warning("%d slack replies to %s lost (no outbox)", len(replies), person)
+            return
+        await self.handlers.unsent(person, replies)
 
     async def _open_dm(self, user_id: str) -> str:
         response = await self.client.conversations_open(users=user_id)

@@ -17,14 +17,14 @@ from dataclasses import replace
 from functools import partial
 
 from telegram import Bot, CallbackQuery, InputFile, Update
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.telegram.batching import InboxGate
 from adapters.telegram.files import fetch
 from adapters.telegram.ports import Oversized, TelegramPorts
 from adapters.telegram.translate import MAX_CAPTION, click_of, message_of, to_telegram
-from core.chat import IncomingMessage, OutgoingMessage
+from core.chat import Address, IncomingMessage, OutgoingMessage, Platform
 
 log = logging.getLogger("hrbot.telegram")
 
@@ -34,6 +34,8 @@ REFUSAL_KEYS = frozenset(
 """Replies to a press that say "no": shown as an alert on the button, not as a new message."""
 MAX_ALERT = 200
 MAX_RETRY_WAIT = 30.0
+NETWORK_RETRY_WAIT = 1.0
+"""One short pause before the second try of a reply after a network error."""
 
 
 class ChatLocks:
@@ -72,7 +74,7 @@ class UpdateHandlers:
             return
         async with self.locks.hold(message.chat.id):
             replies = await self._converse(context.bot, incoming)
-            await send_replies(context.bot, message.chat.id, replies)
+            await send_replies(context.bot, message.chat.id, replies, self._unsent(incoming.sender))
         await self._processed(update)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -88,7 +90,8 @@ class UpdateHandlers:
                 raise
             alert, replies = split_refusal(replies)
             await _answer(query, alert)
-            await send_replies(context.bot, chat_id, replies)
+            person = Address(Platform.TELEGRAM, str(query.from_user.id))
+            await send_replies(context.bot, chat_id, replies, self._unsent(person))
         await self._processed(update)
 
     async def _press(self, query: CallbackQuery) -> list[OutgoingMessage]:
@@ -119,6 +122,16 @@ class UpdateHandlers:
             return await self.ports.oversized(refused)
         return await self.ports.on_message(replace(incoming, attachments=(fetched,)))
 
+    def _unsent(self, person: Address) -> Unsent | None:
+        hand_over = self.ports.unsent
+        if hand_over is None:
+            return None
+
+        async def unsent(replies: list[OutgoingMessage]) -> None:
+            await hand_over(person.target, replies)
+
+        return unsent
+
     async def _processed(self, update: Update) -> None:
         await self.inbox.done(str(update.update_id))
 
@@ -142,20 +155,39 @@ def split_refusal(
     return None, list(replies)
 
 
-async def send_replies(bot: Bot, chat_id: int, replies: Sequence[OutgoingMessage]) -> None:
-    for reply in replies:
-        if reply.files and not reply.buttons and len(reply.text) <= MAX_CAPTION:
-            for file in reply.files:  # the text is the file's caption: one message, not two
-                document = InputFile(file.content, filename=file.filename)
-                await _patiently(partial(bot.send_document, chat_id, document, caption=reply.text))
-            continue
-        for part in to_telegram(reply):
-            await _patiently(
-                partial(bot.send_message, chat_id, part.text, reply_markup=part.markup)
-            )
-        for file in reply.files:
+Unsent = Callable[[list[OutgoingMessage]], Awaitable[None]]
+"""Where replies Telegram would not take go (the outbox, through the bot's port)."""
+
+
+async def send_replies(
+    bot: Bot, chat_id: int, replies: Sequence[OutgoingMessage], unsent: Unsent | None = None
+) -> None:
+    """Send the replies in order. One that fails after a quick retry (network, 5xx, a long
+    flood wait) goes to ``unsent`` with everything after it, so the answers keep their order:
+    the update was acknowledged, and Telegram will not send it again."""
+    for index, reply in enumerate(replies):
+        try:
+            await _send_one(bot, chat_id, reply)
+        except TelegramError as error:  # Forbidden never gets here (_patiently lets it go)
+            log.warning("telegram reply %s failed: %s", reply.key, type(error).__name__)
+            if unsent is None:
+                log.warning("%d telegram replies lost (no outbox)", len(replies) - index)
+                raise
+            await unsent(list(replies[index:]))
+            return
+
+
+async def _send_one(bot: Bot, chat_id: int, reply: OutgoingMessage) -> None:
+    if reply.files and not reply.buttons and len(reply.text) <= MAX_CAPTION:
+        for file in reply.files:  # the text is the file's caption: one message, not two
             document = InputFile(file.content, filename=file.filename)
-            await _patiently(partial(bot.send_document, chat_id, document))
+            await _patiently(partial(bot.send_document, chat_id, document, caption=reply.text))
+        return
+    for part in to_telegram(reply):
+        await _patiently(partial(bot.send_message, chat_id, part.text, reply_markup=part.markup))
+    for file in reply.files:
+        document = InputFile(file.content, filename=file.filename)
+        await _patiently(partial(bot.send_document, chat_id, document))
 
 
 async def _answer(query: CallbackQuery, alert: str | None = None) -> None:
@@ -167,7 +199,8 @@ async def _answer(query: CallbackQuery, alert: str | None = None) -> None:
 
 
 async def _patiently(send: Callable[[], Awaitable[object]]) -> None:
-    """Send once more after a 429 (within reason); a user who blocked the bot is let go."""
+    """Send once more after a 429 (within reason) or a network error (a reset, a timeout, a
+    5xx: PTB reports them all as ``NetworkError``); a user who blocked the bot is let go."""
     try:
         try:
             await send()
@@ -176,6 +209,9 @@ async def _patiently(send: Callable[[], Awaitable[object]]) -> None:
             if seconds > MAX_RETRY_WAIT:
                 raise
             await asyncio.sleep(seconds)
+            await send()
+        except NetworkError:
+            await asyncio.sleep(NETWORK_RETRY_WAIT)
             await send()
     except Forbidden as blocked:
         log.info("telegram reply not delivered: %s", blocked)

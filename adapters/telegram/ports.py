@@ -41,3 +41,6 @@ class TelegramPorts:
     unavailable: FileRefusal | None = None
     """A file Telegram would not hand over (``getFile``: a wrong or expired file id): what to
     tell the sender, nothing having been kept. Without it the update is a dead letter."""
+    unsent: Callable[[str, list[OutgoingMessage]], Awaitable[None]] | None = None
+    """Replies Telegram would not take after a quick retry, for ``(telegram user id)``: handed
+    to the outbox, which retries them later. Without it the update fails (dead letter)."""

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.staticfiles import StaticFiles
 
 from adapters.web import runtime as rt
+from adapters.web.ids import cursor
 from adapters.web.page import STATIC_DIR, forbidden_page, page
 from adapters.web.runtime import COOKIE, COOKIE_MAX_AGE, LINK_MAX_AGE, WebChat
 from adapters.web.uploads import FormRefused, read_chat_form
@@ -145,7 +146,7 @@ def chat_router(runtime: Callable[[Request], WebChat]) -> APIRouter:
     @router.get("/api/events")
     async def events(request: Request, web: Web, me: Who, after: int = 0) -> StreamingResponse:
         resume = request.headers.get("last-event-id", "")
-        start = int(resume) if resume.isdigit() else max(after, 0)
+        start = cursor(int(resume) if resume.isdigit() else after)
         return StreamingResponse(
             _stream(request, web, me, start),
             media_type="text/event-stream",

@@ -59,6 +59,9 @@ PARTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "confirm_part": _when("part.confirm", lambda p: p.get("confirm")),
     "differs_part": _when("part.differs", lambda p: p.get("differences")),
     "overdue_part": _when("part.approval_overdue", lambda p: p.get("overdue")),
+    # A chat answer that reached the person late, through the outbox (core/services/replies.py)
+    "buttons_part": _when("part.reply_buttons", lambda p: p.get("had_buttons")),
+    "files_part": _when("part.reply_files", lambda p: p.get("had_files")),
     # A notice that carries the "mark paid" button is manual settlement; without it hrbot pays.
     "settle_part": lambda p: (
         "part.settle_manual" if "batch.paid" in p.get("_actions", ()) else "part.settle_gateway"

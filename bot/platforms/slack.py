@@ -10,6 +10,7 @@ without request verification. slack_bolt and slack_sdk are imported only when Sl
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from bot.i18n import Translator, normalize_locale
 from bot.settings import Settings
 from core.chat import Attachment, ButtonClick, IncomingMessage, OutgoingMessage
 from core.services import chats, inbox, queries
+from core.services import replies as replies_service
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -135,8 +137,11 @@ def slack_handlers(services: Services, conversation: Conversation) -> SlackHandl
     ) -> list[OutgoingMessage]:
         return await bridge.call(file_refusal_reply, services, message, attachment, problem)
 
+    async def unsent(user_id: str, replies: Sequence[OutgoingMessage]) -> None:
+        await bridge.call(replies_service.queue_unsent, ctx, PLATFORM, user_id, replies)
+
     return SlackHandlers(
-        on_message, on_click, first_delivery, refused_click, file_refused, REFUSALS
+        on_message, on_click, first_delivery, refused_click, file_refused, REFUSALS, unsent
     )
 
 

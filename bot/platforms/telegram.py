@@ -27,6 +27,7 @@ from core.chat import Attachment, ButtonClick, IncomingMessage, OutgoingMessage
 from core.services import chats
 from core.services.common import audit
 from core.services.context import Context
+from core.services.replies import queue_unsent
 
 if TYPE_CHECKING:  # python-telegram-bot and Babel load only where Telegram runs (CLI start-up)
     from fastapi import FastAPI
@@ -123,8 +124,18 @@ def telegram_ports(services: Services, conversation: Conversation) -> TelegramPo
     async def unavailable(message: IncomingMessage, file: Attachment) -> list[OutgoingMessage]:
         return await bridge.call(unavailable_reply, services, message, file)
 
+    async def unsent(user_id: str, replies: list[OutgoingMessage]) -> None:
+        await bridge.call(queue_unsent, services.ctx, PLATFORM, user_id, replies)
+
     return TelegramPorts(
-        on_message, on_click, record_updates, oversized, on_failure, mark_processed, unavailable
+        on_message,
+        on_click,
+        record_updates,
+        oversized,
+        on_failure,
+        mark_processed,
+        unavailable,
+        unsent,
     )
 
 

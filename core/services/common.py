@@ -99,8 +99,12 @@ URGENT_SUFFIXES = (".level2", ".level3")
 """Escalations past the first level reach people whenever they happen, night or holiday."""
 
 
+IMMEDIATE_KEYS = frozenset({"chat.reply"})
+"""Answers to someone who was chatting a moment ago: never held for quiet hours."""
+
+
 def urgent(key: str) -> bool:
-    return key.endswith(URGENT_SUFFIXES)
+    return key.endswith(URGENT_SUFFIXES) or key in IMMEDIATE_KEYS
 
 
 def _quiet_until(ctx: Context, uow: UnitOfWork, recipient: Employee, key: str) -> datetime | None:

@@ -274,3 +274,32 @@ def test_exporting_a_report_is_audited_with_who_and_what(setup: tuple[TestClient
         "last": "2026-06",
     }
     assert entries[-1].channel == "dashboard"
+
+
+@pytest.mark.parametrize("number", ["0", "2147483648", "9223372036854775808", "-1"])
+def test_an_id_no_row_can_have_is_a_not_found_page_not_an_error(
+    setup: tuple[TestClient, World], number: str
+) -> None:
+    """Ids are 32-bit columns: a huge one typed into the address bar overflowed the database
+    driver (500) before the pages checked it."""
+    client, w = setup
+    csrf = login(client, WANG)
+    gets = (f"/dashboard/branches/{number}", f"/dashboard/claims/{number}")
+    for path in gets:
+        page = client.get(path)
+        assert page.status_code == 404, path
+        assert "Not found" in page.text
+    posts = {
+        f"/dashboard/alerts/{number}/resolve": {"csrf": csrf, "resolution": "x"},
+        f"/dashboard/alerts/{number}/acknowledge": {
+            "csrf": csrf,
+            "cause": "finance_approval",
+            "fix_date": "2099-01-01",
+        },
+        f"/dashboard/away/{number}/cancel": {"csrf": csrf},
+    }
+    for path, form in posts.items():
+        assert client.post(path, data=form).status_code == 404, path
+    page = client.get(f"/dashboard/branches/{w.sh}?page={number}")
+    assert page.status_code == 200
+    assert client.get(f"/api/alerts/{w.sh_alert}").json()["state"] == "open"

@@ -55,9 +55,15 @@ from core.services.delivery import deliver_due
 from tests.factories import Org, add_records, make_org, open_complete_claim
 from tests.fakes import SmtpInbox, smtp_server
 from tests.fakes_slack import TOKEN as SLACK_TOKEN
-from tests.fakes_slack import FakeSlack, dm_channel, fake_slack_server
+from tests.fakes_slack import FakeSlack, dm_channel, fake_slack_server, key_of
 from tests.fault_support import TcpProxy
-from tests.fleet_chat import TELEGRAM_HEADER, slack_message, telegram_message
+from tests.fleet_chat import (
+    TELEGRAM_HEADER,
+    button_named,
+    slack_click,
+    slack_message,
+    telegram_message,
+)
 from tests.integration.slack.conftest import SECRET as SLACK_SECRET
 from tests.integration.telegram.conftest import SECRET as TELEGRAM_SECRET
 from tests.integration.telegram.conftest import settings_for
@@ -334,3 +340,38 @@ async def test_a_database_that_goes_away_loses_no_webhook(
     assert chat_app.slack_answers() == 2 * slack_turn
     assert chat_app.telegram_answers() == 2 * telegram_turn
     assert inbox_rows(engine, "slack", event_id) == inbox_rows(engine, "telegram", "501") == 1
+
+
+def consents_of(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(t.consents)) or 0)
+
+
+async def test_a_click_while_the_database_is_away_is_refused_not_lost(
+    chat_app: ChatApp, cable: Cable, engine: Engine
+) -> None:
+    """Slack does not retry an interaction: a click acknowledged and then dropped is lost
+    without the clicker knowing. It is refused instead (Slack shows the error), and the same
+    click once the database is back is taken once."""
+    _, body, headers = slack_message(SLACK_ZHANG, "/claim")
+    assert await chat_app.slack_event(body, headers) == 200
+    (card,) = [
+        c
+        for c in chat_app.fake_slack.posts(dm_channel(SLACK_ZHANG))
+        if key_of(c) == "chat.consent_ask"
+    ]
+    _, click, click_headers = slack_click(SLACK_ZHANG, card, button_named(card, "consent.grant"))
+    before = chat_app.slack_answers()
+
+    cable.cut()
+    assert await chat_app.slack_event(click, click_headers) == 503
+    assert chat_app.slack_answers() == before
+
+    cable.restore()
+    assert consents_of(engine) == 0
+    assert await chat_app.slack_event(click, click_headers) == 200
+    answered = chat_app.slack_answers()
+    assert answered > before
+    assert consents_of(engine) == 1
+    assert await chat_app.slack_event(click, click_headers) == 200  # delivered twice: taken once
+    assert chat_app.slack_answers() == answered

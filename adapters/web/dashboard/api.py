@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from adapters.web.dashboard.auth import CSRF_HEADER, Viewer, check_csrf
 from adapters.web.dashboard.common import NO_EMPLOYEE, Runtime, api_viewer, status_of_error
 from adapters.web.dashboard.reporting import REPORTS, report_result
+from adapters.web.ids import MAX_ROW_ID
 from core.domain.contributions import DelayReason
 from core.domain.errors import DomainError
 from core.domain.periods import Period
@@ -37,7 +38,7 @@ ClaimStateIn = Literal[
 ]
 ReportName = Literal["delays", "durations", "costs", "escalations"]
 MonthText = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 """A row's id in a path: within the columns' 32 bits, so a huge one is a 422, not a database
 error (found by schemathesis: ``/api/branches/9223372036854775808`` was a 500)."""
 

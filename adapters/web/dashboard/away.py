@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from adapters.web.dashboard.auth import Viewer, check_csrf
 from adapters.web.dashboard.common import Runtime, error_page, page_viewer, render
 from adapters.web.dashboard.runtime import Dashboard
+from adapters.web.ids import names_a_row
 from core.domain.absences import SubstituteCycle
 from core.domain.errors import DomainError, InvalidValue, NotFound, PermissionDenied
 from core.services import absences
@@ -131,6 +132,8 @@ def away_router(runtime: Runtime) -> APIRouter:
         web, _ = await _posted(request, viewer)
         if viewer.employee_id is None:
             return error_page(web, viewer, 403, NO_EMPLOYEE)
+        if not names_a_row(absence_id):
+            return await _page(web, viewer, viewer.employee_id, NO_ABSENCE, 404)
         try:
             await web.call(
                 absences.cancel_away, web.ctx, viewer.employee_id, absence_id, "dashboard"

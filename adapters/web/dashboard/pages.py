@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from adapters.web.dashboard.auth import Viewer, check_csrf
 from adapters.web.dashboard.common import (
     NO_EMPLOYEE,
+    NOT_FOUND,
     Runtime,
     error_page,
     page_viewer,
@@ -23,6 +24,7 @@ from adapters.web.dashboard.common import (
 )
 from adapters.web.dashboard.runtime import DOCUMENT_LINK_MAX_AGE, Dashboard
 from adapters.web.dashboard.sessions import session_router
+from adapters.web.ids import names_a_row, page_number
 from core.domain.contributions import DelayReason
 from core.domain.errors import DomainError
 from core.services import alerts, audit_trail, claims, dashboard
@@ -63,6 +65,8 @@ def pages_router(runtime: Runtime) -> APIRouter:
         request: Request, viewer: Who, branch_id: int, status: str = "", page: int = 1
     ) -> HTMLResponse:
         web = runtime(request)
+        if not names_a_row(branch_id):
+            return error_page(web, viewer, 404, NOT_FOUND)
         try:
             data = await web.call(
                 dashboard.branch_page,
@@ -70,7 +74,7 @@ def pages_router(runtime: Runtime) -> APIRouter:
                 _scope(viewer),
                 branch_id,
                 status or None,
-                max(page, 1),
+                page_number(page),
             )
         except DomainError as error:
             return error_page(web, viewer, *status_of_error(error))
@@ -122,6 +126,8 @@ def pages_router(runtime: Runtime) -> APIRouter:
         404, as if none existed); refusals come back on the alerts page with their reason."""
         if viewer.employee_id is None:
             return error_page(web, viewer, 403, NO_EMPLOYEE)
+        if not names_a_row(alert_id):
+            return await _alerts_page(web, viewer, "", 0, NOT_FOUND, "error", 404)
         use_case, *args = act
         try:
             await web.call(dashboard.alert_detail, web.ctx, _scope(viewer), alert_id)
@@ -142,6 +148,8 @@ def pages_router(runtime: Runtime) -> APIRouter:
     @router.get("/claims/{claim_id}", response_class=HTMLResponse)
     async def claim_page(request: Request, viewer: Who, claim_id: int) -> HTMLResponse:
         web = runtime(request)
+        if not names_a_row(claim_id):
+            return error_page(web, viewer, 404, NOT_FOUND)
         try:
             data = await web.call(dashboard.claim_detail, web.ctx, _scope(viewer), claim_id)
         except DomainError as error:

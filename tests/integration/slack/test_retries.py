@@ -91,3 +91,22 @@ async def test_events_that_ask_nothing_are_acknowledged_without_a_trace(
         assert response.status_code == 200  # not 404: Slack would retry that
     assert _inbox_rows(slack) == 0 and _sessions(slack) == 0
     assert not slack.fake.posts()
+
+
+async def test_an_event_that_arrives_while_slack_cannot_say_who_we_are_is_retried(
+    slack: SlackHarness,
+) -> None:
+    """At a cold start the app asks ``auth.test`` first; bolt on its own answered a failure
+    with a 200 and the event was never seen again. It is a 503 now: nothing recorded, and
+    Slack's retry is answered once ``auth.test`` works."""
+    slack.fake.fail("auth.test", status=500, times=3)  # the first try and two quick retries
+    slack.fake.fail("auth.test", error="fatal_error", status=200)
+    payload = envelope(dm_event(ZHANG, "/status"), event_id="Ev0COLDSTART")
+    assert (await slack.send_event(payload)).status_code == 503
+    assert (await slack.send_event(payload, _retry(1))).status_code == 503
+    assert _inbox_rows(slack) == 0 and slack.fake.posts(dm_channel(ZHANG)) == []
+    assert (await slack.send_event(payload, _retry(2))).status_code == 200
+    assert len(slack.fake.posts(dm_channel(ZHANG))) == 2
+    auth_calls = [c for c in slack.fake.calls if c.method == "auth.test"]
+    assert (await slack.send_event(payload, _retry(3))).status_code == 200
+    assert [c for c in slack.fake.calls if c.method == "auth.test"] == auth_calls  # learnt once
