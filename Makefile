@@ -26,8 +26,10 @@ run: $(VENV)/.installed-run
 	HRBOT_DEMO_MODE=true $(BIN)/hrbot db seed-demo
 	HRBOT_DEMO_MODE=true $(BIN)/hrbot serve
 
+# Two processes (the machine has two cores; each process gets its own PostgreSQL database).
+# One process, for a debugger or -x: `.venv/bin/pytest -q -p no:xdist`.
 test: $(VENV)/.installed-test
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The long fault runs (issue 12): every crash point 50 times, the outbound chaos run. Not in CI.
 test-soak: $(VENV)/.installed-test

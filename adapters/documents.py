@@ -57,6 +57,13 @@ class FilesystemDocumentStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def reseal(self, key: str) -> bool:
+        stored = self._path(key).read_bytes()
+        if self.keyring.bytes_are_current(stored):
+            return False
+        self.put(key, self.keyring.decrypt_bytes(stored))  # atomically, as every write
+        return True
+
     def delete(self, key: str) -> None:
         """Remove the file (``hrbot purge``); a key already gone is no error."""
         self._path(key).unlink(missing_ok=True)

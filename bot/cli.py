@@ -18,6 +18,7 @@ from bot.audit_cli import audit_app
 from bot.backup_cli import register as register_backup
 from bot.faq_cli import faq_app
 from bot.import_cli import import_app
+from bot.keys_cli import keys_app
 from bot.policy_cli import policy_app
 from bot.purge_cli import register as register_purge
 from bot.report_cli import report_app
@@ -39,6 +40,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(import_app, name="import")
+app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
 app.add_typer(report_app, name="report")
 app.add_typer(roster_app, name="roster")

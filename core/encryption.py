@@ -136,6 +136,16 @@ class Keyring:
         nonce, sealed = stored[nonce_at : nonce_at + NONCE_BYTES], stored[nonce_at + NONCE_BYTES :]
         return self._open(key.documents, key, nonce, sealed, FILE_MAGIC)
 
+    # -- rotation ---------------------------------------------------------------------------
+
+    def text_is_current(self, stored: str) -> bool:
+        """Whether a stored value is sealed with the current key (plain text is not)."""
+        return stored.startswith(f"{TEXT_PREFIX}{self.primary.name}:")
+
+    def bytes_are_current(self, stored: bytes) -> bool:
+        """Whether a stored file is sealed with the current key (a plain one is not)."""
+        return stored.startswith(FILE_MAGIC + self.primary.key_id)
+
     # -- blind indexes ---------------------------------------------------------------------
 
     def blind_index(self, value: str) -> str:

@@ -81,6 +81,11 @@ class DocumentStore(Protocol):
         """Remove the document; a key already gone is no error (purges may repeat)."""
         ...
 
+    def reseal(self, key: str) -> bool:
+        """Store the document again under the current encryption key; False when it already
+        was (``hrbot keys rotate``). A key that names no file raises ``FileNotFoundError``."""
+        ...
+
 
 @dataclass(frozen=True)
 class SubmissionLine:

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import String, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from core.domain.claims import CLAIM_LIFECYCLE, DocumentKind
 from core.domain.consents import Consent, ConsentKind
 from core.domain.retention import LEAVER_COLUMNS
 from core.persistence import tables as t
+
+SEALED_COLUMNS = ("id_number", "phone")
+"""The encrypted columns of ``employees``, in the order ``sealed_people`` gives them."""
 
 _CONSENT = (
     t.consents.c.id,
@@ -202,6 +205,39 @@ class PrivacyRepository:
             .values(dict.fromkeys(LEAVER_COLUMNS))
         )
         return bool(cleared.rowcount)  # type: ignore[attr-defined]
+
+    # Key rotation ----------------------------------------------------------------------
+
+    def sealed_people(self, after_id: int, limit: int) -> list[tuple[int, str | None, str | None]]:
+        """``(id, id_number, phone)`` as stored (ciphertext, not opened), by id after
+        ``after_id``: what a key rotation looks at, a page at a time."""
+        people = t.employees
+        raw = [type_coerce(people.c[name], String).label(name) for name in SEALED_COLUMNS]
+        query = (
+            select(people.c.id, *raw)
+            .where(people.c.id > after_id, or_(*(people.c[n].is_not(None) for n in SEALED_COLUMNS)))
+            .order_by(people.c.id)
+            .limit(limit)
+        )
+        return [(int(r[0]), r[1], r[2]) for r in self.session.execute(query)]
+
+    def reseal_person(self, employee_id: int) -> None:
+        """Write one person's ID and mobile numbers again: the column type seals them with the
+        current key, and the engine recomputes the ID number's keyed hash with it."""
+        people = t.employees
+        row = self.session.execute(
+            select(*(people.c[name] for name in SEALED_COLUMNS)).where(people.c.id == employee_id)
+        ).one()
+        self.session.execute(
+            update(people).where(people.c.id == employee_id).values(dict(row._mapping))
+        )
+
+    def storage_keys(self) -> list[str]:
+        """Every stored document's key: claim documents, receipts and vouchers."""
+        keys = select(t.claim_documents.c.storage_key).union(
+            select(t.record_documents.c.storage_key)
+        )
+        return sorted(str(k) for k in self.session.scalars(keys))
 
     # An employee's own data --------------------------------------------------------------
 

@@ -6,6 +6,7 @@ the code uses, across a key rotation, with the wrong key, and through migration 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,7 @@ from core.persistence import tables as t
 from core.persistence.engine import make_engine
 from core.persistence.migrate import alembic_config, upgrade
 from core.services.context import Context
-from tests.factories import Org, make_org
+from tests.factories import Org, consent_all, make_org, open_complete_claim
 
 OLD = "old-key-for-tests-0123456789abcdefghij"  # pragma: allowlist secret
 NEW = "new-key-for-tests-0123456789abcdefghij"  # pragma: allowlist secret
@@ -209,3 +210,57 @@ def test_the_cli_names_the_setting_in_one_line(
     said = capsys.readouterr().err
     assert said.startswith("hrbot: cannot decrypt") and "HRBOT_ENCRYPTION_KEY" in said
     assert len(said.strip().splitlines()) == 1  # no traceback
+
+
+def test_rotation_seals_everything_under_the_new_key_so_the_old_one_can_go(
+    ctx: Context,
+    org: Org,
+    engine: Engine,
+    tmp_path: Path,
+    use_keys: UseKeys,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = os.environ["HRBOT_ENCRYPTION_KEY"]  # the suite's key sealed the organisation
+    someone = person(ctx, org)
+    consent_all(ctx)
+    claim_id = open_complete_claim(ctx, someone)  # its documents are sealed with the old key
+    with ctx.uow() as uow:
+        documents = uow.claims.documents(claim_id)
+        sealed = uow.session.scalar(
+            text("SELECT count(*) FROM employees WHERE id_number IS NOT NULL OR phone IS NOT NULL")
+        )
+    assert documents and sealed
+    monkeypatch.setenv("HRBOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("HRBOT_DOCUMENTS_DIR", str(tmp_path / "documents"))
+    monkeypatch.setenv("HRBOT_ENCRYPTION_KEY", f"{NEW},{old}")
+    before = raw(ctx, someone.id)
+
+    with pytest.raises(SystemExit) as exited:
+        main(["keys", "rotate", "--dry-run"])
+    assert exited.value.code == 0
+    said = capsys.readouterr().out
+    assert f"{sealed} people (ID/mobile numbers), {len(documents)} documents" in said
+    assert raw(ctx, someone.id) == before  # a dry run changes nothing
+
+    with pytest.raises(SystemExit) as exited:
+        main(["keys", "rotate"])
+    assert exited.value.code == 0
+    said = capsys.readouterr().out
+    assert f"sealed again: {sealed} people (ID/mobile numbers), {len(documents)} documents" in said
+    assert ID_NUMBER not in said and PHONE not in said
+
+    # The old key is gone: everything still opens and the ID number is still found.
+    use_keys(NEW)
+    with ctx.uow() as uow:
+        found = uow.directory.employee_by_id_number(ID_NUMBER)
+        assert found is not None and found.id == someone.id and found.phone == PHONE
+        assert len([e for e in uow.audit.all() if e.action == "keys.rotate"]) == 1
+    for document in documents:
+        assert ctx.documents.get(document.storage_key)
+
+    monkeypatch.setenv("HRBOT_ENCRYPTION_KEY", NEW)
+    with pytest.raises(SystemExit) as exited:
+        main(["keys", "rotate"])  # again: nothing left to do
+    assert exited.value.code == 0
+    assert "sealed again: 0 people (ID/mobile numbers), 0 documents" in capsys.readouterr().out
