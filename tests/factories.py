@@ -324,3 +324,15 @@ def row_counts(ctx: Context) -> dict[str, int]:
             table.name: int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
             for table in metadata.sorted_tables
         }
+
+
+def late_replies(ctx: Context) -> list[tuple[str, str]]:
+    """Chat answers handed to the outbox (core/services/replies.py): ``(state, original key)``."""
+    from core.services.replies import REPLY_KEY
+
+    outbox = metadata.tables["outbox"]
+    with ctx.uow() as uow:
+        rows = uow.session.execute(
+            select(outbox.c.state, outbox.c.params).where(outbox.c.key == REPLY_KEY)
+        ).all()
+    return [(str(state), str((params or {}).get("reply_key"))) for state, params in rows]

@@ -7,21 +7,10 @@ and the worker delivers it with the usual backoff, saying that its buttons have 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from core.persistence import tables as t
-from core.services.context import Context
 from core.services.replies import REPLY_KEY
+from tests.factories import late_replies
 from tests.integration.telegram.conftest import ZHANG as TELEGRAM_ZHANG
 from tests.integration.telegram.conftest import Harness
-
-
-def late_replies(ctx: Context) -> list[tuple[str, str]]:
-    with ctx.uow() as uow:
-        rows = uow.session.execute(
-            select(t.outbox.c.state, t.outbox.c.params).where(t.outbox.c.key == REPLY_KEY)
-        ).all()
-    return [(str(state), str((params or {}).get("reply_key"))) for state, params in rows]
 
 
 async def test_a_telegram_answer_that_fails_twice_arrives_through_the_outbox(tg: Harness) -> None:
