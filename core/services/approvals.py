@@ -34,6 +34,7 @@ from core.services.absences import behalf_params, delegates
 from core.services.alerts import branch_clock, close_alerts_for, open_alert
 from core.services.common import audit, notify
 from core.services.context import Context
+from core.services.leasing import LeasedQueue, fire_held, work_round
 from core.services.review import batch_params, hr_card_buttons
 
 if TYPE_CHECKING:
@@ -90,24 +91,17 @@ def remind_due_approvals(
     ctx: Context, owner: str, limit: int = 200, stop: Callable[[], bool] | None = None
 ) -> ApprovalRound:
     """Fire the wait rows now due: a reminder, or the alert once the deadline has passed."""
-    reminded = alerted = 0
-    with ctx.uow() as uow:
-        claimed = uow.approvals.claim_due(ctx.now(), owner, ctx.rules.lease, limit)
-        uow.commit()
-    for index, wait_id in enumerate(claimed):
-        if stop is not None and stop():
-            with ctx.uow() as uow:
-                uow.approvals.release(claimed[index:], owner)
-                uow.commit()
-            break
-        with ctx.uow() as uow:
-            if not uow.approvals.hold(wait_id, owner, ctx.now(), ctx.rules.lease):
-                continue
-            outcome = _fire(ctx, uow, uow.approvals.get(wait_id))
-            uow.commit()
-        reminded += outcome == "reminded"
-        alerted += outcome == "alerted"
-    return ApprovalRound(reminded=reminded, alerted=alerted)
+
+    def queue(uow: UnitOfWork) -> LeasedQueue[ApprovalWait]:
+        return uow.approvals
+
+    def fire(uow: UnitOfWork, wait: ApprovalWait) -> str:
+        return _fire(ctx, uow, wait)
+
+    outcomes = work_round(
+        ctx, queue, owner, limit, stop, lambda row: fire_held(ctx, queue, owner, row, fire)
+    )
+    return ApprovalRound(reminded=outcomes["reminded"], alerted=outcomes["alerted"])
 
 
 def _fire(ctx: Context, uow: UnitOfWork, wait: ApprovalWait) -> str:

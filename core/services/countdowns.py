@@ -19,6 +19,7 @@ from core.services.alerts import open_alert
 from core.services.batches import batch_params
 from core.services.common import audit, notify
 from core.services.context import Context
+from core.services.leasing import LeasedQueue, fire_held, work_round
 
 if TYPE_CHECKING:
     from core.persistence.uow import UnitOfWork
@@ -55,25 +56,16 @@ def plan_countdowns(ctx: Context) -> int:
 def fire_due_reminders(
     ctx: Context, owner: str, limit: int = 200, stop: Callable[[], bool] | None = None
 ) -> CountdownResult:
-    reminded = alerted = cancelled = 0
-    with ctx.uow() as uow:
-        claimed = uow.reminders.claim_due(ctx.now(), owner, ctx.rules.lease, limit)
-        uow.commit()
-    for index, reminder_id in enumerate(claimed):
-        if stop is not None and stop():
-            with ctx.uow() as uow:  # hand back what was not worked on, so others need not wait
-                uow.reminders.release(claimed[index:], owner)
-                uow.commit()
-            break
-        with ctx.uow() as uow:
-            if not uow.reminders.hold(reminder_id, owner, ctx.now(), ctx.rules.lease):
-                continue
-            outcome = _fire(ctx, uow, uow.reminders.get(reminder_id))
-            uow.commit()
-        reminded += outcome == "reminded"
-        alerted += outcome == "alerted"
-        cancelled += outcome == "cancelled"
-    return CountdownResult(0, reminded, alerted, cancelled)
+    def queue(uow: UnitOfWork) -> LeasedQueue[Reminder]:
+        return uow.reminders
+
+    def fire(uow: UnitOfWork, reminder: Reminder) -> str:
+        return _fire(ctx, uow, reminder)
+
+    outcomes = work_round(
+        ctx, queue, owner, limit, stop, lambda row: fire_held(ctx, queue, owner, row, fire)
+    )
+    return CountdownResult(0, outcomes["reminded"], outcomes["alerted"], outcomes["cancelled"])
 
 
 def _fire(ctx: Context, uow: UnitOfWork, reminder: Reminder) -> str:

@@ -32,6 +32,7 @@ from core.services.batches import fail_batch, mark_paid, mark_submitted
 from core.services.claims import pay_out
 from core.services.common import audit, notify
 from core.services.context import Context
+from core.services.leasing import LeasedQueue, work_round
 
 if TYPE_CHECKING:
     from core.persistence.uow import UnitOfWork
@@ -61,21 +62,14 @@ def run_settlement(
 ) -> SettlementResult:
     """Work through the queued jobs once; a job added meanwhile (payment after filing) waits
     for the next round."""
-    done = failed = skipped = 0
-    with ctx.uow() as uow:
-        claimed = uow.settlement.claim_due(ctx.now(), owner, ctx.rules.lease, limit)
-        uow.commit()
-    for index, job_id in enumerate(claimed):
-        if stop is not None and stop():
-            with ctx.uow() as uow:
-                uow.settlement.release(claimed[index:], owner)
-                uow.commit()
-            break
-        outcome = _run_one(ctx, gateways, job_id, owner)
-        done += outcome == "done"
-        failed += outcome == "failed"
-        skipped += outcome == "skipped"
-    return SettlementResult(done, failed, skipped)
+
+    def queue(uow: UnitOfWork) -> LeasedQueue[SettlementJob]:
+        return uow.settlement
+
+    outcomes = work_round(
+        ctx, queue, owner, limit, stop, lambda job_id: _run_one(ctx, gateways, job_id, owner)
+    )
+    return SettlementResult(outcomes["done"], outcomes["failed"], outcomes["skipped"])
 
 
 def _run_one(ctx: Context, gateways: Gateways, job_id: int, owner: str) -> str:
