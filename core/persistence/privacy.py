@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, delete, func, insert, or_, select, type_coerce, update
+from sqlalchemy import String, and_, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from core.domain.claims import CLAIM_LIFECYCLE, DocumentKind
+from core.domain.claims import CLAIM_LIFECYCLE, ClaimState, DocumentKind
 from core.domain.consents import Consent, ConsentKind
 from core.domain.retention import LEAVER_COLUMNS
 from core.persistence import tables as t
@@ -105,13 +105,22 @@ class PrivacyRepository:
     # Claim documents past retention ------------------------------------------------------
 
     def expired_documents(self, closed_before: datetime) -> list[ExpiredDocument]:
-        """Uploaded documents (never the voucher) of claims that closed before the instant.
+        """Uploaded documents (never the voucher) of claims that closed before the instant,
+        and of drafts abandoned since then.
 
         A claim closed when it entered its final state: the latest audit row that moved it
         there (the audit trail is append-only, so this time cannot change); the paid or
-        decided time when the trail has none. A claim with neither keeps its documents.
+        decided time when the trail has none. A claim with neither keeps its documents. A
+        draft was abandoned when its last document was uploaded: one nobody has touched for
+        the whole retention period would otherwise keep its medical documents for ever.
         """
         claims, docs, log = t.claims, t.claim_documents, t.audit_log
+        later = t.claim_documents.alias("later")
+        last_upload = (
+            select(func.max(later.c.uploaded_at))
+            .where(later.c.claim_id == claims.c.id)
+            .scalar_subquery()
+        )
         entered_final = (
             select(func.max(log.c.at))
             .where(
@@ -128,9 +137,14 @@ class PrivacyRepository:
             )
             .join_from(docs, claims, claims.c.id == docs.c.claim_id)
             .where(
-                claims.c.state.in_(sorted(CLAIM_LIFECYCLE.finals)),
                 docs.c.kind != DocumentKind.VOUCHER,
-                closed_at < closed_before,
+                or_(
+                    and_(
+                        claims.c.state.in_(sorted(CLAIM_LIFECYCLE.finals)),
+                        closed_at < closed_before,
+                    ),
+                    and_(claims.c.state == ClaimState.DRAFT, last_upload < closed_before),
+                ),
             )
             .order_by(docs.c.id)
         )

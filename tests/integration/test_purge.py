@@ -291,6 +291,23 @@ def test_documents_expire_only_after_the_retention_period(ctx: Context, clock: M
     assert plan_purge(ctx).counts[PurgeKind.CLAIM_DOCUMENT] == 3
 
 
+def test_an_abandoned_drafts_documents_go_after_the_retention_period(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A draft is never closed: counted from its last upload, or it would keep its medical
+    documents for ever. The draft itself stays (its owner may still finish it)."""
+    org = make_org(ctx)
+    draft = open_complete_claim(ctx, org.employee)
+    clock.advance(timedelta(days=364))
+    assert plan_purge(ctx).total == 0
+    clock.advance(timedelta(days=2))
+    assert plan_purge(ctx).counts[PurgeKind.CLAIM_DOCUMENT] == 3
+    assert apply_purge(ctx).removed.counts[PurgeKind.CLAIM_DOCUMENT] == 3
+    assert documents_of(ctx, [draft]) == []
+    with ctx.uow() as uow:
+        assert uow.claims.get(draft).state.value == "draft"
+
+
 @pytest.mark.slow
 def test_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'hrbot.db'}"
