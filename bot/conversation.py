@@ -17,6 +17,7 @@ from bot.dialogs import (
     away,
     batch_cycle,
     claim_wizard,
+    consent,
     finance,
     hr,
     mydata,
@@ -62,6 +63,7 @@ COMMANDS = {
     "roster": {"/roster", "花名册", "社保花名册"},
     "away": {"/away", "休假代理"},
     "mydata": {"/mydata", "我的数据", "导出我的数据", "mydata", "my data"},
+    "consent": {"/consent", "我的同意", "撤回同意", "consent"},
 }
 _WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -193,6 +195,7 @@ class Conversation:
             "approvals": finance.list_approvals,
             "roster": batch_cycle.build_roster,
             "mydata": mydata.export,
+            "consent": consent.show,
         }[command](talk)
 
     def _cancel(self, talk: Talk) -> None:
@@ -253,6 +256,7 @@ class Conversation:
             "claim.voucher": lambda: _voucher(talk, p["claim_id"]),
             "consent.grant": lambda: claim_wizard.consent_answered(talk, True, p["version"]),
             "consent.refuse": lambda: claim_wizard.consent_answered(talk, False, p["version"]),
+            "consent.withdraw": lambda: consent.withdraw(talk),
         } | batch_cycle.actions(talk, p)
         handler = handlers.get(action)
         if handler is None:

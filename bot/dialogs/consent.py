@@ -49,3 +49,27 @@ def answer(talk: Talk, granted: bool, version: str) -> bool:
     hr = [p.name for p in responsible_staff(talk.ctx, talk.employee.branch_id, Role.HR)]
     talk.say("chat.consent_refused", hr=hr or ["—"])
     return False
+
+
+def show(talk: Talk) -> None:
+    """/consent: what the person agreed to, when, and a button to withdraw it."""
+    given = consents.current_consent(talk.ctx, talk.employee.id)
+    if given is None:
+        talk.say("chat.consent_none")
+        return
+    talk.say(
+        "chat.consent_given",
+        version=given.notice_version,
+        given_at=talk.t.when(given.at),
+        channel=given.channel or "—",
+        buttons=(talk.button("button.consent_withdraw", "consent.withdraw", "danger"),),
+    )
+
+
+def withdraw(talk: Talk) -> None:
+    withdrawn = consents.withdraw_consent(talk.ctx, talk.employee.id, talk.session.platform)
+    if withdrawn is None:
+        talk.say("chat.consent_none")
+        return
+    days = talk.ctx.rules.retention.documents_days
+    talk.say("chat.consent_withdrawn", version=withdrawn.notice_version, days=days)

@@ -64,6 +64,56 @@ def record_consent(
         return consent
 
 
+def current_consent(
+    ctx: Context, employee_id: int, kind: ConsentKind = ConsentKind.MEDICAL
+) -> Consent | None:
+    """The person's consent to the notice in force, or None (never asked, refused, withdrawn,
+    or given to an older notice)."""
+    with ctx.uow() as uow:
+        latest = uow.privacy.latest_consent(employee_id, kind)
+    return latest if is_current(latest, _notice(ctx, kind)) else None
+
+
+def withdraw_consent(
+    ctx: Context,
+    employee_id: int,
+    channel: str | None = None,
+    kind: ConsentKind = ConsentKind.MEDICAL,
+) -> Consent | None:
+    """Withdraw the person's consent (PIPL art. 15): recorded as a refusal of the notice they
+    had agreed to, audited ``consent.withdraw``. From then on no document of theirs is taken
+    until they agree again; what was processed before stays lawful and follows its retention.
+    None when there was no consent in force to withdraw (nothing is recorded)."""
+    with ctx.uow() as uow:
+        employee = uow.directory.employee(employee_id)
+        latest = uow.privacy.latest_consent(employee.id, kind)
+        if not is_current(latest, _notice(ctx, kind)):
+            return None
+        assert latest is not None  # is_current says so
+        withdrawal = Consent(
+            employee_id=employee.id,
+            kind=kind,
+            notice_version=latest.notice_version,
+            granted=False,
+            at=ctx.now(),
+            channel=channel,
+        )
+        uow.privacy.add_consent(withdrawal)
+        audit(
+            uow,
+            withdrawal.at,
+            "consent.withdraw",
+            ("employee", employee.id),
+            employee,
+            channel=channel,
+            kind=str(kind),
+            notice_version=latest.notice_version,
+            given_at=latest.at.isoformat(),
+        )
+        uow.commit()
+        return withdrawal
+
+
 def require_consent(
     ctx: Context, uow: UnitOfWork, employee: Employee, kind: ConsentKind = ConsentKind.MEDICAL
 ) -> None:

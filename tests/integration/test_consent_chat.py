@@ -16,6 +16,7 @@ from bot.conversation import Conversation
 from bot.demo.org import load_demo_org
 from core.domain.consents import MEDICAL_NOTICE
 from core.ports import ManualClock
+from core.services.consents import withdraw_consent
 from core.services.context import Context
 from tests.factories import JPEG, PDF, PNG
 from tests.transcripts import Chatter
@@ -96,6 +97,39 @@ def test_a_new_notice_mid_claim_keeps_nothing_until_agreed_again(
     assert later.keys == ["chat.consent_granted", "chat.claim_checklist"]  # the same claim
     assert later.says("", DOCS[0])[-1] == "chat.claim_checklist"
     assert len(stored_files(tmp_path)) == 1
+
+
+def test_consent_can_be_seen_and_withdrawn_and_then_no_document_is_taken(
+    ctx: Context, convo: Conversation, tmp_path: Path
+) -> None:
+    zhang = Chatter(convo, "U0ZHANGSAN")
+    assert zhang.says("/consent") == ["chat.consent_none"]
+    zhang.says("/claim")
+    zhang.clicks("consent.grant")
+    zhang.clicks("wizard.type")
+    zhang.says("", DOCS[0])
+    assert len(stored_files(tmp_path)) == 1
+
+    assert zhang.says("/consent") == ["chat.consent_given"]
+    assert MEDICAL_NOTICE in zhang.text and "slack" in zhang.text
+    assert zhang.clicks("consent.withdraw") == ["chat.consent_withdrawn"]
+    assert "365" in zhang.text  # what happens to the documents already given
+    assert consents_of(ctx, "E1001") == [
+        (MEDICAL_NOTICE, True, "slack"),
+        (MEDICAL_NOTICE, False, "slack"),
+    ]
+    with ctx.uow() as uow:
+        (row,) = [e for e in uow.audit.all() if e.action == "consent.withdraw"]
+        assert row.channel == "slack"
+
+    # The next document is refused until consent is given again; the one given stays.
+    assert zhang.says("", DOCS[1]) == ["chat.consent_needed_first", "chat.consent_ask"]
+    assert len(stored_files(tmp_path)) == 1
+    assert zhang.says("/consent") == ["chat.consent_none"]
+    with ctx.uow() as uow:  # withdrawing twice records nothing the second time
+        person = uow.directory.employee_by_no("E1001")
+    assert person is not None and withdraw_consent(ctx, person.id, "slack") is None
+    assert len(consents_of(ctx, "E1001")) == 2
 
 
 def test_a_button_from_a_replaced_notice_records_nothing(ctx: Context, convo: Conversation) -> None:
