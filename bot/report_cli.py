@@ -13,8 +13,10 @@ an unknown branch. The core and the database load only once a command runs, so `
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
+import os
 import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -135,6 +137,7 @@ def _run(
     if first is not None and last is not None and first > last:
         _fail(f"--from {first} is after --to {last}", code=2)
     from bot.bootstrap import build
+    from core.services import audit_trail
 
     try:
         services = build()
@@ -142,6 +145,11 @@ def _run(
         _fail(str(error), code=2)
     try:
         result, window = _report(services.ctx, name, first, last, codes)
+        # Who took which figures out, as the dashboard's CSV export is recorded.
+        detail = {"report": name, "window": window, "format": fmt.value, "branches": codes or []}
+        audit_trail.record_operator_action(
+            services.ctx, _operator(), "report.export", ("report", 0), **detail
+        )
     finally:
         services.close()
     if fmt is Format.JSON:
@@ -174,6 +182,13 @@ def _report(
         "escalations": reports.escalations,
     }
     return by_name[name](ctx, first, last, scope), f"{first} … {last}"
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"uid {os.getuid()}"
 
 
 def _write(text: str) -> None:

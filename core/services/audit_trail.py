@@ -92,6 +92,27 @@ def record_click(
         uow.commit()
 
 
+def record_operator_action(
+    ctx: Context, operator: str, action: str, subject: tuple[str, int], **detail: Any
+) -> None:
+    """Something done at the command line (``report.export``): the operator is the machine's
+    user running ``hrbot``, the only name the command line knows."""
+    with ctx.uow() as uow:
+        uow.audit.add(
+            AuditEntry(
+                at=ctx.now(),
+                action=action,
+                subject_kind=subject[0],
+                subject_id=subject[1],
+                actor_id=None,
+                actor=f"operator:{operator[:64]}",
+                channel="cli",
+                detail=detail,
+            )
+        )
+        uow.commit()
+
+
 def record_account_view(
     ctx: Context,
     account_id: int,

@@ -134,3 +134,24 @@ def test_bad_input_gets_one_line_and_an_exit_code(
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_each_export_is_audited_with_the_operator_and_what_was_taken(
+    env: dict[str, str],
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["HRBOT_DATABASE_URL"])
+    query = text("SELECT actor, channel, detail FROM audit_log WHERE action = 'report.export'")
+    with engine.connect() as conn:
+        before = len(conn.execute(query).all())
+    run(env, "costs", "--format", "csv", "--branch", "SH01")
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    engine.dispose()
+    assert len(rows) == before + 1
+    actor, channel, detail = rows[-1]
+    assert actor.startswith("operator:") and channel == "cli"
+    recorded = json.loads(detail)
+    assert recorded["report"] == "costs" and recorded["format"] == "csv"
+    assert recorded["branches"] == ["SH01"]
