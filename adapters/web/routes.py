@@ -135,13 +135,13 @@ def chat_router(runtime: Callable[[Request], WebChat]) -> APIRouter:
             return JSONResponse(body, status_code=refused.status, headers={"Connection": "close"})
         if not form.text.strip() and not form.files:
             raise HTTPException(400, "空消息 · Nothing to send")
-        stored = await web.call(rt.take_message, web, me, form)
-        return JSONResponse({"messages": [rt.view(web, me, m) for m in stored]})
+        said = await web.call(rt.take_message, web, me, form)
+        return JSONResponse({"messages": [rt.view(web, me, s.message, s.unstored) for s in said]})
 
     @router.post("/api/click", dependencies=[Depends(posted)])
     async def click(body: ClickIn, web: Web, me: Who) -> dict[str, Any]:
-        stored = await web.call(rt.take_click, web, me, body.token, body.action)
-        return {"messages": [rt.view(web, me, m) for m in stored]}
+        said = await web.call(rt.take_click, web, me, body.token, body.action)
+        return {"messages": [rt.view(web, me, s.message, s.unstored) for s in said]}
 
     @router.get("/api/events")
     async def events(request: Request, web: Web, me: Who, after: int = 0) -> StreamingResponse:

@@ -8,6 +8,7 @@ said, run the conversation, store the replies) happens there in plain synchronou
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -20,6 +21,7 @@ from core.chat import (
     Attachment,
     ButtonClick,
     IncomingMessage,
+    OutgoingFile,
     OutgoingMessage,
     Platform,
 )
@@ -81,7 +83,17 @@ def address(who: Person) -> Address:
     return Address(Platform.WEB, who.employee_no)
 
 
-def take_message(web: WebChat, who: Person, form: ChatForm) -> list[WebMessage]:
+@dataclass(frozen=True)
+class Said:
+    """A stored message, with the files of an answer that are not stored anywhere (the
+    ``/mydata`` zip: hrbot keeps no copy). Those go to the page once, in the HTTP answer to the
+    turn that made them; the stored message keeps only their names."""
+
+    message: WebMessage
+    unstored: tuple[OutgoingFile, ...] = ()
+
+
+def take_message(web: WebChat, who: Person, form: ChatForm) -> list[Said]:
     """Store the user's message, let the conversation answer, store the answers."""
     attachments = tuple(
         Attachment(f.filename, f.content_type, len(f.content), f"web-{i}", bytes(f.content))
@@ -89,20 +101,22 @@ def take_message(web: WebChat, who: Person, form: ChatForm) -> list[WebMessage]:
     )
     said = webchat.post(web.ctx, who.employee_id, [user_payload(form.text, attachments)])
     incoming = IncomingMessage(address(who), form.text, attachments, form.locale)
-    return said + store_replies(web, who, web.handler.on_message(incoming, who.employee_id))
+    answers = store_replies(web, who, web.handler.on_message(incoming, who.employee_id))
+    return [Said(m) for m in said] + answers
 
 
-def take_click(web: WebChat, who: Person, token: str, action: str) -> list[WebMessage]:
+def take_click(web: WebChat, who: Person, token: str, action: str) -> list[Said]:
     click = ButtonClick(address(who), action or "web.click", token)
     return store_replies(web, who, web.handler.on_click(click, who.employee_id))
 
 
-def store_replies(web: WebChat, who: Person, replies: list[OutgoingMessage]) -> list[WebMessage]:
+def store_replies(web: WebChat, who: Person, replies: list[OutgoingMessage]) -> list[Said]:
     def find(content: bytes) -> int | None:
         return webchat.document_for(web.ctx, who.employee_id, content)
 
     payloads = [bot_payload(reply, "reply", find) for reply in replies]
-    return webchat.post(web.ctx, who.employee_id, payloads) if payloads else []
+    stored = webchat.post(web.ctx, who.employee_id, payloads) if payloads else []
+    return [Said(m, r.files) for m, r in zip(stored, replies, strict=True)]
 
 
 def read_file(web: WebChat, who: Person, document_id: int) -> tuple[ClaimDocument, bytes]:
@@ -110,14 +124,21 @@ def read_file(web: WebChat, who: Person, document_id: int) -> tuple[ClaimDocumen
     return claims.read_document(web.ctx, document_id, who.employee_id, channel="web")
 
 
-def view(web: WebChat, who: Person, message: WebMessage) -> dict[str, Any]:
-    """A stored message as the page draws it; file links are signed afresh for this viewer."""
+def view(
+    web: WebChat, who: Person, message: WebMessage, unstored: tuple[OutgoingFile, ...] = ()
+) -> dict[str, Any]:
+    """A stored message as the page draws it; file links are signed afresh for this viewer.
+    A file that is no stored document comes inline (base64) when ``unstored`` holds it: the
+    page offers it for download this once, and a reload shows only its name."""
     payload, links = message.payload, web.links()
     files = []
-    for entry in payload.get("files", []):
+    for index, entry in enumerate(payload.get("files", [])):
         document = entry.get("document_id")
         url = f"/chat/api/files/{links.sign(f'{document}:{who.employee_id}')}" if document else None
-        files.append({k: entry.get(k) for k in ("filename", "content_type", "size")} | {"url": url})
+        shown = {k: entry.get(k) for k in ("filename", "content_type", "size")} | {"url": url}
+        if url is None and index < len(unstored):
+            shown["data"] = base64.b64encode(unstored[index].content).decode()
+        files.append(shown)
     return {
         "id": message.id,
         "replaces": message.replaces_id,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -255,3 +258,22 @@ def test_without_demo_mode_the_chat_answers_403(tmp_path: Path) -> None:
         posted = client.post("/chat/api/message", data={"text": "hi"}, headers=HEADERS)
         assert posted.status_code == 403
         assert client.get("/chat/static/chat.css").status_code == 200
+
+
+def test_mydata_is_downloadable_once_from_the_answer_and_kept_nowhere(client: TestClient) -> None:
+    """The zip is not a stored document: it comes inline with the answer to /mydata (the page
+    offers it for download), and a reload shows its name only."""
+    play(client, "E1001")
+    answer = say(client, "/mydata")
+    (ready,) = [m for m in answer if m["key"] == "chat.mydata_ready"]
+    (file,) = ready["files"]
+    assert file["url"] is None and file["filename"].endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(file["data"]))) as archive:
+        data = json.loads(archive.read("data.json"))
+    assert data["employee"]["employee_no"] == "E1001"
+
+    history = client.get("/chat/api/history").json()["messages"]
+    (again,) = [m for m in history if m["id"] == ready["id"]]
+    assert again["files"] == [{k: v for k, v in file.items() if k != "data"}]
+    streamed = [m for m in events(client) if m["id"] == ready["id"]]
+    assert streamed and all("data" not in f for m in streamed for f in m["files"])

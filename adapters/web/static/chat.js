@@ -101,9 +101,14 @@
 
   function fileChip(file) {
     const label = `📎 ${file.filename}`;
-    return file.url
-      ? el("a", { class: "file", href: file.url, download: file.filename }, label)
-      : el("span", { class: "file" }, label);
+    if (file.url) return el("a", { class: "file", href: file.url, download: file.filename }, label);
+    if (file.data) {
+      // Sent once, with the answer that made it (a /mydata zip: the server keeps no copy).
+      const bytes = Uint8Array.from(atob(file.data), (c) => c.charCodeAt(0));
+      const href = URL.createObjectURL(new Blob([bytes], { type: file.content_type || "application/octet-stream" }));
+      return el("a", { class: "file", href, download: file.filename }, label);
+    }
+    return el("span", { class: "file" }, label);
   }
 
   function bubbleBody(message, bubble) {
@@ -122,7 +127,13 @@
   }
 
   function draw(message) {
-    if (state.bubbles.has(message.id)) return;
+    if (state.bubbles.has(message.id)) {
+      // The event stream may draw an answer before the turn's own reply: only the reply carries
+      // a file sent inline, so its chips replace the ones drawn without it.
+      const files = state.bubbles.get(message.id).querySelector(".files");
+      if (files && (message.files || []).some((f) => f.data)) files.replaceChildren(...message.files.map(fileChip));
+      return;
+    }
     state.lastId = Math.max(state.lastId, message.id);
     const old = message.replaces && state.bubbles.get(message.replaces);
     if (old) {
