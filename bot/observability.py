@@ -11,6 +11,7 @@ token or chat session refused), 503 ``unavailable`` (starting or stopping), othe
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -47,12 +48,28 @@ def install_observability(app: FastAPI) -> AppMetrics:
     app.add_middleware(ObserveRequests, metrics=metrics.web)
 
     async def scrape(request: Request) -> Response:
+        if not _may_scrape(request):
+            return Response(
+                "metrics need Authorization: Bearer <HRBOT_METRICS_TOKEN>\n",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         # The database gauges run their queries here: off the event loop.
         body = await run_in_threadpool(generate_latest, metrics.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.add_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
     return metrics
+
+
+def _may_scrape(request: Request) -> bool:
+    """True without ``HRBOT_METRICS_TOKEN``; with it, only for a request that presents it."""
+    services = getattr(request.app.state, "services", None)
+    token = services.settings.metrics_token if services is not None else None
+    if not token:
+        return True
+    presented = request.headers.get("authorization", "")
+    return hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
 
 
 def _engine(app: FastAPI) -> Engine | None:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     """DEBUG, INFO, WARNING, ERROR or CRITICAL (any case) for ``hrbot serve`` and ``worker``."""
     metrics_host: str = "127.0.0.1"
     """Where ``hrbot worker --metrics-port`` listens; /metrics is not for the public."""
+    metrics_token: str | None = None
+    """When set, ``GET /metrics`` on the web processes wants ``Authorization: Bearer <it>``
+    (Prometheus: ``authorization: {credentials: …}``); unset, it answers anyone who reaches it."""
 
     @field_validator("log_level")
     @classmethod

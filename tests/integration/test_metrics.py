@@ -254,3 +254,24 @@ def _pending_by_channel(ctx: Context) -> dict[str, int]:
     )
     with ctx.uow() as uow:
         return {str(channel): int(n) for channel, n in uow.session.execute(query)}
+
+
+def test_with_a_token_set_only_a_scrape_that_presents_it_is_answered(
+    ctx: Context, db: Database, tmp_path: Path
+) -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url=db.engine.url.render_as_string(hide_password=False),
+        documents_dir=tmp_path / "documents",
+        secret_key="metrics-test-key",
+        metrics_token="scrape-token-for-tests",  # pragma: allowlist secret
+    )
+    with TestClient(create_app(settings, run_worker=False)) as http:
+        refused = http.get("/metrics")
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        assert "hrbot_" not in refused.text
+        wrong = http.get("/metrics", headers={"Authorization": "Bearer not-it"})
+        assert wrong.status_code == 401
+        answered = http.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"})
+        assert answered.status_code == 200 and "hrbot_database_up" in answered.text
