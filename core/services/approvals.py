@@ -27,7 +27,7 @@ from core.domain.approvals import (
 )
 from core.domain.batches import BatchState, ContributionBatch
 from core.domain.claims import Claim
-from core.domain.escalation import StepState
+from core.domain.escalation import AlertState, StepState
 from core.domain.notifications import Button
 from core.domain.workclock import CalendarNotCovered, Delay, DelayUnit
 from core.services.absences import behalf_params, delegates
@@ -78,6 +78,16 @@ def plan_approval_waits(ctx: Context) -> ApprovalRound:
             elif row.stage != item.stage or row.state is StepState.CANCELLED:
                 due, deadline = _times(ctx, uow, item.branch_id, now)
                 row.restart(item.stage, now, due, deadline)
+                started += 1
+            elif row.state is StepState.FIRED and _alert_resolved(uow, row):
+                # Someone resolved the overdue alert by hand, yet the tap still has not come:
+                # the chase starts over from now (reminders, then a new alert at the deadline)
+                # rather than nobody ever asking again.
+                alert_id = row.alert_id
+                due, deadline = _times(ctx, uow, item.branch_id, now)
+                row.restart(item.stage, now, due, deadline)
+                subject = (str(item.kind), item.subject_id)
+                audit(uow, now, "approval.rearmed", subject, stage=item.stage, alert=alert_id)
                 started += 1
         for key, row in rows.items():
             if key not in waiting and row.state in (StepState.PENDING, StepState.FIRED):
@@ -208,6 +218,10 @@ def _waiting(uow: UnitOfWork) -> list[Waiting]:
     people = uow.directory.employees(c.employee_id for c in claims)
     found += [_claim_wait(c, people[c.employee_id].branch_id) for c in claims]
     return found
+
+
+def _alert_resolved(uow: UnitOfWork, wait: ApprovalWait) -> bool:
+    return wait.alert_id is not None and uow.alerts.get(wait.alert_id).state is AlertState.RESOLVED
 
 
 def _still_waiting(uow: UnitOfWork, wait: ApprovalWait) -> Waiting | None:

@@ -16,7 +16,7 @@ from core.domain.directory import Role
 from core.domain.escalation import AlertState, StepState, SubjectKind
 from core.ports import ManualClock
 from core.services.absences import set_away
-from core.services.alerts import sweep_escalations
+from core.services.alerts import resolve_alert, sweep_escalations
 from core.services.approvals import plan_approval_waits, remind_due_approvals
 from core.services.batches import approve_batch
 from core.services.claims import approve_claim, submit_claim
@@ -163,3 +163,32 @@ def _minute() -> timedelta:
 
 def _hours(n: int) -> timedelta:
     return timedelta(hours=n)
+
+
+def test_an_overdue_alert_resolved_by_hand_while_the_batch_still_waits_starts_the_chase_again(
+    ctx: Context, org: Org, clock: ManualClock
+) -> None:
+    """Resolving the alert says its cause was dealt with; if the approval still does not come,
+    reminders and, at the next deadline, a new alert follow (before, nobody asked again)."""
+    batch_id = make_batch(ctx, org, "2026-09", BatchState.FINANCE_PENDING)
+    tick(ctx, clock, clock.now())
+    tick(ctx, clock, THU_18)
+    with ctx.uow() as uow:
+        (alert,) = uow.alerts.unresolved_for(SubjectKind.BATCH_APPROVAL, batch_id)
+    resolve_alert(ctx, alert.id, org.hr.id, "finance promised it for today")
+    reminded = len(notices(ctx, "approval.reminder.batch"))
+
+    friday_9 = datetime(2026, 10, 16, 1, 0, tzinfo=UTC)  # 09:00 local, the next workday
+    tick(ctx, clock, friday_9)
+    with ctx.uow() as uow:
+        (wait,) = uow.approvals.all()
+        assert wait.state is StepState.PENDING and wait.alert_id is None
+    assert [e.action for e in audit_trail(ctx, "batch", batch_id)].count("approval.rearmed") == 1
+
+    tick(ctx, clock, friday_9 + _hours(8))  # 17:00: 8 working hours after the resolution
+    again = notices(ctx, "approval.reminder.batch")
+    assert len(again) == reminded + 1 and again[-1].params["times"] == 1
+    tick(ctx, clock, datetime(2026, 10, 21, 10, 0, tzinfo=UTC))  # 3 workdays on: a new alert
+    with ctx.uow() as uow:
+        (second,) = uow.alerts.unresolved_for(SubjectKind.BATCH_APPROVAL, batch_id)
+    assert second.id != alert.id
