@@ -15,12 +15,16 @@ ACK = "ack"
 REPLY = "handoff_reply"
 
 
+SHOWN = 10
+"""Alerts listed by /alerts (the dashboard lists them all)."""
+
+
 def list_alerts(talk: Talk) -> None:
-    found = queries.open_alerts_for(talk.ctx, talk.employee.id)
+    found = queries.open_alerts_for(talk.ctx, talk.employee.id, limit=SHOWN)
     if not found:
         talk.say("chat.alerts_none")
         return
-    for item in found[:10]:
+    for item in found:
         alert = item.alert
         hours = "—"
         if item.time_left is not None:

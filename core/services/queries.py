@@ -92,14 +92,18 @@ def _progress(ctx: Context, uow: UnitOfWork, claim: Claim) -> ClaimProgress:
     )
 
 
-def open_alerts_for(ctx: Context, actor_id: int) -> list[AlertSummary]:
+def open_alerts_for(ctx: Context, actor_id: int, limit: int | None = None) -> list[AlertSummary]:
+    """The unresolved alerts in the actor's scope, oldest first; the first ``limit`` only when
+    given (each summary costs a few queries: the chat shows ten)."""
     with ctx.uow() as uow:
         actor = uow.directory.employee(actor_id)
         scope = branches_in_scope(uow, actor, ctx.today())
-        summaries = []
+        summaries: list[AlertSummary] = []
         for alert in uow.alerts.unresolved():
             if scope is not None and alert.branch_id not in scope:
                 continue
+            if limit is not None and len(summaries) >= limit:
+                break
             steps = [s.due_at for s in uow.alerts.pending_steps(alert.id)]
             branch = uow.directory.branch(alert.branch_id).name
             due = min(steps) if steps else None
@@ -138,14 +142,10 @@ def pending_approvals(ctx: Context, actor_id: int) -> Approvals:
         branch_ids = set(uow.directory.branches_of(actor.id))
         for person in absent:
             branch_ids |= set(uow.directory.branches_of(person.id))
-        claims = []
-        for branch_id in sorted(branch_ids):
-            for person in uow.directory.employees_of_branch(branch_id):
-                claims += [
-                    (c, person)
-                    for c in uow.claims.of_employee(person.id)
-                    if c.state is ClaimState.UNDER_REVIEW and person.id != actor.id
-                ]
+        # One query for the claims and one for their people, whatever the branches' size.
+        found = uow.claims.in_state_for_branches(ClaimState.UNDER_REVIEW, branch_ids)
+        people = uow.directory.employees(c.employee_id for c in found)
+        claims = [(c, people[c.employee_id]) for c in found if c.employee_id != actor.id]
         batches = [
             (b, uow.directory.branch(b.branch_id).name)
             for b in uow.batches.unpaid()
