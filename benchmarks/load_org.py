@@ -29,8 +29,10 @@ def add_people(crew: Fleet, employees: int, staff: int) -> dict[str, Any]:
     from bot.settings import Settings
     from core.domain.directory import Role
     from tests.factories import consent_all
+    from tests.fleet_support import fleet_encryption_key
 
-    services = build(Settings(_env_file=None, database_url=crew.database_url))
+    key = fleet_encryption_key()  # the fleet's processes must open what this seals
+    services = build(Settings(_env_file=None, database_url=crew.database_url, encryption_key=key))
     today = services.ctx.today()
     hired = (today.replace(day=1) - timedelta(days=40)).replace(day=1)  # two months back
     people: dict[str, Any] = {"employees": [], "hr": [], "finance": []}

@@ -84,6 +84,38 @@ def _check_chat_settings() -> None:
         fail(problem, code=2)
 
 
+def _check_keys(services: Any) -> None:
+    """Refuse to start when stored ID and mobile numbers were sealed with a key this process
+    does not hold: it would start, then fail every chat turn and notice about those people
+    (the employee left without an answer). Skipped, with a warning, when the database cannot
+    be read yet: a process started before its database still comes up and waits for it."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.encryption import KEY_SETTING
+    from core.encryption_keys import current_keyring
+    from core.services.keys import missing_keys
+
+    try:
+        missing = missing_keys(services.ctx)
+    except SQLAlchemyError as error:
+        logging.getLogger("hrbot.keys").warning(
+            "encryption keys not checked: the database cannot be read (%s)", type(error).__name__
+        )
+        return
+    if missing:
+        keyring = current_keyring()
+        which = "key {} which is" if len(missing) == 1 else "keys {} which are"
+        fail(
+            f"stored ID and mobile numbers were sealed with {which.format(', '.join(missing))}"
+            f" not among the keys in use ({', '.join(keyring.key_ids)}, from "
+            f"{keyring.source}): set {KEY_SETTING} to the key that wrote them (current key "
+            "first, older keys after it, comma-separated)",
+            code=2,
+        )
+
+
 def _services() -> Any:
     from bot.bootstrap import build
 
@@ -109,6 +141,11 @@ def serve(
 
     _start_logging(log_json)
     _check_chat_settings()
+    services = _services()
+    try:
+        _check_keys(services)
+    finally:
+        services.close()
 
     uvicorn.run(
         create_app(run_worker=not no_worker),
@@ -157,6 +194,7 @@ def worker(
     services = _services()
     stop_metrics = None
     try:
+        _check_keys(services)
         runner = Worker(services, build_router(services.settings, services.ctx), interval)
         if metrics_port is not None:
             host = services.settings.metrics_host

@@ -35,6 +35,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from core.encryption_keys import install_keyring, keyring_from
 from tests.fakes_slack import TOKEN as SLACK_TOKEN
 from tests.fakes_slack import FakeSlack, fake_slack_server
 from tests.integration.slack.conftest import SECRET as SLACK_SECRET
@@ -44,6 +45,10 @@ from tests.integration.telegram.fake_bot_api import FakeBotApi, fake_bot_api
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SECRET_KEY = "fleet-secret-key-shared-by-every-process"
+# Sealed columns and documents: the suite's key when it sets one (tests/conftest.py), else this
+# one. The benchmarks start fleets without the suite; without a key every process would use its
+# own folder's ./var/secret_key and could not read what seed_demo sealed.
+ENCRYPTION_KEY = "fleet-encryption-key-shared-by-every-process-not-secret"
 _OWN_NAME = re.compile(r"^hrbot_[a-z0-9_]{1,50}$")
 START_TIMEOUT = 45.0
 STOP_TIMEOUT = 20.0
@@ -205,6 +210,10 @@ def _started(member: Member) -> bool:
         return False
 
 
+def fleet_encryption_key() -> str:
+    return os.environ.get("HRBOT_ENCRYPTION_KEY") or ENCRYPTION_KEY
+
+
 def seed_demo(url: str, root: Path) -> None:
     """What ``hrbot db seed-demo`` loads, in this process (one interpreter start less)."""
     from bot.bootstrap import build
@@ -213,7 +222,13 @@ def seed_demo(url: str, root: Path) -> None:
     from bot.settings import Settings
     from tests.factories import consent_all
 
-    services = build(Settings(_env_file=None, database_url=url, documents_dir=root / "documents"))
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        documents_dir=root / "documents",
+        encryption_key=fleet_encryption_key(),
+    )
+    services = build(settings)
     try:
         with services.ctx.uow() as uow:
             load_demo_org(uow, services.ctx.today(), services.ctx.now())
@@ -231,8 +246,7 @@ def fleet_env(url: str, root: Path, slack: FakeSlack, telegram: FakeBotApi) -> d
         "HRBOT_DATABASE_URL": url,
         "HRBOT_DOCUMENTS_DIR": str(root / "documents"),
         "HRBOT_SECRET_KEY": SECRET_KEY,
-        # The key seed_demo encrypted with (tests/conftest.py): the fleet runs in another folder.
-        "HRBOT_ENCRYPTION_KEY": os.environ.get("HRBOT_ENCRYPTION_KEY", ""),
+        "HRBOT_ENCRYPTION_KEY": fleet_encryption_key(),  # the key seed_demo sealed with
         "HRBOT_SLACK_BOT_TOKEN": SLACK_TOKEN,
         "HRBOT_SLACK_SIGNING_SECRET": SLACK_SECRET,
         "HRBOT_SLACK_API_URL": slack.url,
@@ -262,6 +276,9 @@ def fleet(
     ``prepare`` runs after the demo organisation is loaded and before any process starts."""
     root.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:  # unwinds in reverse: processes, fakes, then the database
+        # This process reads and writes the fleet's people too (prepare, the checks): same key.
+        previous = install_keyring(keyring_from(fleet_encryption_key()))
+        stack.callback(install_keyring, previous)
         url = stack.enter_context(own_database(server_url, database))
         slack = stack.enter_context(fake_slack_server())
         telegram = stack.enter_context(fake_bot_api())

@@ -72,3 +72,6 @@ class SlackHandlers:
     """Replies Slack would not take even after the client's retries, for ``(slack user id)``:
     handed to the outbox, which retries them later (the event was acknowledged: Slack will
     not send it again). Without it they are logged and lost."""
+    apology: Callable[[str], Awaitable[list[OutgoingMessage]]] | None = None
+    """What to tell ``(slack user id)`` when their message or click failed on our side: that
+    it may not have gone through. Without it they are told nothing."""

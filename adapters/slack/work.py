@@ -87,6 +87,7 @@ class SlackWork:
 
     async def on_event(self, body: dict[str, Any]) -> None:
         """A message, mention or shared file (the guard has recorded it and acknowledged)."""
+        message = None
         try:
             message = translate.incoming_message(body)
             if message is not None:
@@ -94,12 +95,15 @@ class SlackWork:
                     await self._converse(body, message)
         except Exception:  # a failed turn must not kill the app; the person can say it again
             log.exception("slack event %s failed", translate.delivery_id(body))
+            if message is not None:
+                await self._apologise(message.sender.target, translate.reply_channel(body))
         finally:
             self.inflight.end()
 
     async def on_action(self, ack: Any, body: dict[str, Any]) -> None:
         """A button click: acknowledged first (Slack waits 3 s at most), then decided."""
         await ack()
+        click = None
         try:
             click = translate.button_click(body)
             if click is not None:
@@ -111,6 +115,8 @@ class SlackWork:
                     await self.post(channel, replies, person, clicked=True)
         except Exception:
             log.exception("slack click by %s failed", translate.sender_of(body))
+            if click is not None:
+                await self._apologise(click.sender.target, translate.click_channel(body))
         finally:
             self.inflight.end()
 
@@ -195,6 +201,17 @@ class SlackWork:
                 rest = [r for r in replies[index:] if r.key not in self.handlers.ephemeral_keys]
                 await self._hand_over(person, rest)
                 return
+
+    async def _apologise(self, person: str, channel: str | None) -> None:
+        """Tell the person their message or click may not have gone through: without a word
+        they would wait for an answer that never comes. Nothing here may raise."""
+        if self.handlers.apology is None:
+            return
+        try:
+            replies = await self.handlers.apology(person)
+            await self.post(channel or await self._open_dm(person), replies, person)
+        except Exception as error:
+            log.warning("apology to slack user %s not sent: %s", person, type(error).__name__)
 
     async def _hand_over(self, person: str, replies: Sequence[OutgoingMessage]) -> None:
         if not replies:

@@ -27,6 +27,7 @@ from adapters.telegram.translate import MAX_CAPTION, click_of, message_of, to_te
 from core.chat import Address, IncomingMessage, OutgoingMessage, Platform
 
 log = logging.getLogger("hrbot.telegram")
+PLATFORM = Platform.TELEGRAM
 
 REFUSAL_KEYS = frozenset(
     {"chat.not_allowed", "chat.button_expired", "chat.already_decided", "chat.invalid"}
@@ -104,7 +105,23 @@ class UpdateHandlers:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
         error = context.error or RuntimeError("unknown error")
-        await self.ports.on_failure(update_id, error)
+        try:
+            await self.ports.on_failure(update_id, error)
+        finally:
+            if isinstance(update, Update):
+                await self._apologise(context.bot, update)
+
+    async def _apologise(self, bot: Bot, update: Update) -> None:
+        """Tell the person their message may not have gone through: without a word they would
+        wait for an answer that never comes. Nothing here may raise (the turn failed already)."""
+        user, chat = update.effective_user, update.effective_chat
+        if self.ports.apology is None or user is None or chat is None:
+            return
+        try:
+            replies = await self.ports.apology(str(user.id), user.language_code)
+            await send_replies(bot, chat.id, replies, self._unsent(Address(PLATFORM, str(user.id))))
+        except Exception as error:
+            log.warning("apology to telegram user %s not sent: %s", user.id, type(error).__name__)
 
     async def _converse(self, bot: Bot, incoming: IncomingMessage) -> list[OutgoingMessage]:
         if not incoming.attachments:

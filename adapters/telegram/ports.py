@@ -44,3 +44,6 @@ class TelegramPorts:
     unsent: Callable[[str, list[OutgoingMessage]], Awaitable[None]] | None = None
     """Replies Telegram would not take after a quick retry, for ``(telegram user id)``: handed
     to the outbox, which retries them later. Without it the update fails (dead letter)."""
+    apology: Callable[[str, str | None], Awaitable[list[OutgoingMessage]]] | None = None
+    """What to tell ``(telegram user id, language code)`` when their update failed (a dead
+    letter): that it may not have gone through. Without it they are told nothing."""

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from bot import bridge, log_context
 from bot.i18n import Translator, normalize_locale
+from bot.platforms.apology import apology
 from bot.settings import Settings
 from core.chat import Attachment, ButtonClick, IncomingMessage, OutgoingMessage
 from core.services import chats, inbox, queries
@@ -140,8 +141,18 @@ def slack_handlers(services: Services, conversation: Conversation) -> SlackHandl
     async def unsent(user_id: str, replies: Sequence[OutgoingMessage]) -> None:
         await bridge.call(replies_service.queue_unsent, ctx, PLATFORM, user_id, replies)
 
+    async def apologise(user_id: str) -> list[OutgoingMessage]:
+        return await bridge.call(apology, services, PLATFORM, user_id)
+
     return SlackHandlers(
-        on_message, on_click, first_delivery, refused_click, file_refused, REFUSALS, unsent
+        on_message,
+        on_click,
+        first_delivery,
+        refused_click,
+        file_refused,
+        REFUSALS,
+        unsent,
+        apologise,
     )
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from adapters.telegram.config import WEBHOOK_PATH, TelegramConfig
 from adapters.telegram.ports import Oversized, TelegramPorts
 from bot import bridge, log_context
+from bot.platforms.apology import apology
 from bot.settings import Settings
 from core.chat import Attachment, ButtonClick, IncomingMessage, OutgoingMessage
 from core.services import chats
@@ -127,6 +128,9 @@ def telegram_ports(services: Services, conversation: Conversation) -> TelegramPo
     async def unsent(user_id: str, replies: list[OutgoingMessage]) -> None:
         await bridge.call(queue_unsent, services.ctx, PLATFORM, user_id, replies)
 
+    async def apologise(user_id: str, language: str | None) -> list[OutgoingMessage]:
+        return await bridge.call(apology, services, PLATFORM, user_id, language)
+
     return TelegramPorts(
         on_message,
         on_click,
@@ -136,6 +140,7 @@ def telegram_ports(services: Services, conversation: Conversation) -> TelegramPo
         mark_processed,
         unavailable,
         unsent,
+        apologise,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.domain.claims import CLAIM_LIFECYCLE, ClaimState, DocumentKind
 from core.domain.consents import Consent, ConsentKind
 from core.domain.retention import LEAVER_COLUMNS
+from core.encryption import KEY_ID_BYTES, TEXT_PREFIX
 from core.persistence import tables as t
 
 SEALED_COLUMNS = ("id_number", "phone")
@@ -245,6 +246,19 @@ class PrivacyRepository:
         self.session.execute(
             update(people).where(people.c.id == employee_id).values(dict(row._mapping))
         )
+
+    def sealing_key_names(self) -> set[str]:
+        """The ids of every key that sealed a stored ID or mobile number (read from the values'
+        prefixes, nothing opened): one pass over the table, no index needed."""
+        people = t.employees
+        width = len(TEXT_PREFIX) + 2 * KEY_ID_BYTES
+        names: set[str] = set()
+        for name in SEALED_COLUMNS:
+            raw = type_coerce(people.c[name], String)
+            prefix = func.substr(raw, 1, width)
+            query = select(prefix).where(raw.like(f"{TEXT_PREFIX}%")).distinct()
+            names |= {str(p)[len(TEXT_PREFIX) :] for p in self.session.scalars(query)}
+        return names
 
     def storage_keys(self) -> list[str]:
         """Every stored document's key: claim documents, receipts and vouchers."""

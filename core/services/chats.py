@@ -44,6 +44,17 @@ def load_session(ctx: Context, platform: str, user_id: str) -> ChatSession:
         return session
 
 
+def chosen_locale(ctx: Context, platform: str, user_id: str) -> str | None:
+    """The language this platform user chose (their session's, else their profile's), read
+    without creating anything: for answers outside a turn, to people who may be strangers."""
+    with ctx.uow() as uow:
+        session = uow.chats.session_for(platform, user_id)
+        if session is not None and session.locale:
+            return str(session.locale)
+        person = uow.directory.employee_by_chat(platform, user_id)
+        return str(person.locale) if person is not None and person.locale else None
+
+
 def save_session(ctx: Context, session: ChatSession) -> None:
     with ctx.uow() as uow:
         session.updated_at = ctx.now()

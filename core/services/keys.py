@@ -38,6 +38,15 @@ class Rotation:
     """The current key's id."""
 
 
+def missing_keys(ctx: Context) -> list[str]:
+    """The ids of keys that sealed stored data but are not in the keyring: a process started
+    without them could read no one's ID or mobile number (every chat turn and notice about them
+    would fail), so ``hrbot serve`` and ``hrbot worker`` refuse to start instead."""
+    with ctx.uow() as uow:
+        found = uow.privacy.sealing_key_names()
+    return sorted(found - set(current_keyring().key_ids))
+
+
 def rotate(
     ctx: Context, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> Rotation:

@@ -264,3 +264,47 @@ def test_rotation_seals_everything_under_the_new_key_so_the_old_one_can_go(
         main(["keys", "rotate"])  # again: nothing left to do
     assert exited.value.code == 0
     assert "sealed again: 0 people (ID/mobile numbers), 0 documents" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_serve_and_worker_refuse_to_start_without_the_key_that_sealed_the_data(
+    command: str,
+    ctx: Context,
+    org: Org,
+    engine: Engine,
+    use_keys: UseKeys,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Started with the wrong key, a process would run and fail every turn about these people,
+    each employee left without an answer: it stops at once and says which key is missing."""
+    use_keys(OLD)
+    person(ctx, org)
+    old_id = current_keyring().primary.name
+    monkeypatch.setenv("HRBOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("HRBOT_ENCRYPTION_KEY", NEW)
+    with pytest.raises(SystemExit) as exited:
+        main([command])
+    assert exited.value.code == 2
+    said = capsys.readouterr().err
+    assert said.startswith("hrbot: stored ID and mobile numbers were sealed with keys ")
+    assert old_id in said  # and the suite's key, which sealed the organisation
+    assert "HRBOT_ENCRYPTION_KEY" in said and len(said.strip().splitlines()) == 1
+
+
+def test_the_start_check_finds_every_key_in_use_and_only_those(
+    ctx: Context, org: Org, use_keys: UseKeys
+) -> None:
+    from core.services.keys import missing_keys
+
+    suite_key = os.environ["HRBOT_ENCRYPTION_KEY"]  # it sealed the organisation's people
+    suite = current_keyring().primary.name
+    old = use_keys(OLD).primary.name
+    person(ctx, org)
+    new = use_keys(NEW).primary.name
+    person(ctx, org, number="E901", id_number="110105199005170039")
+    assert missing_keys(ctx) == sorted([old, suite])  # NEW sealed E901 only
+    use_keys(f"{NEW},{OLD},{suite_key}")
+    assert missing_keys(ctx) == []  # mid-rotation: every key in hand
+    use_keys(f"{OLD},{suite_key}")
+    assert missing_keys(ctx) == [new]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from adapters.telegram.config import TelegramConfigError
 from bot.bootstrap import Services
+from bot.i18n import Translator
 from bot.platforms.telegram import mount_telegram
 from core.persistence import tables as t
 from core.persistence.uow import Database
@@ -30,6 +32,10 @@ from tests.integration.telegram.fake_bot_api import FakeBotApi
 def rows(db: Database, table: Any) -> int:
     with db.engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def apology_in(locale: str) -> str:
+    return Translator(locale, ZoneInfo("Asia/Shanghai"))("chat.failed")
 
 
 def replies_to(h: Harness, user: int) -> int:
@@ -148,6 +154,9 @@ async def test_a_poison_update_is_set_aside_and_the_chat_goes_on(
     monkeypatch.setattr(tg.conversation, "on_message", explode_once)
     poison = zhang.message_update(text="/status")
     assert (await tg.post(poison)).status_code == 200
+    await tg.runtime.join()
+    # 张三 is told, in his language, that his message may not have gone through.
+    assert zhang.texts() == [apology_in("zh-CN")]
     assert await zhang.says("/help") == ["chat.help"]  # the next update of the same chat
     with tg.ctx.uow() as uow:
         (dead,) = [a for a in uow.audit.all() if a.action == "inbox.dead_letter"]
@@ -220,6 +229,27 @@ async def test_a_press_that_fails_is_still_answered_and_set_aside(
     assert answer.get("callback_query_id") == press["callback_query"]["id"]
     with tg.ctx.uow() as uow:
         assert [a for a in uow.audit.all() if a.action == "inbox.dead_letter"]
+    assert zhang.texts()[-1] == apology_in("zh-CN")
+
+
+async def test_the_apology_speaks_the_persons_language_even_when_the_database_is_away(
+    tg: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure may be the database's: the language then comes from Telegram's hint."""
+    from sqlalchemy.exc import OperationalError
+
+    from core.services import chats
+
+    emily = tg.user(1001003, language="en-GB")  # not linked: nothing of hers stored
+
+    def away(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(tg.conversation, "on_message", away)
+    monkeypatch.setattr(chats, "chosen_locale", away)
+    assert (await tg.post(emily.message_update(text="/status"))).status_code == 200
+    await tg.runtime.join()
+    assert emily.texts() == [apology_in("en")]
 
 
 async def test_updates_accepted_before_a_stop_are_still_handled(
