@@ -13,8 +13,9 @@ late months and for a few people, each with its escalation steps (the default po
 lines: neither measured read touches them. Rows go in with the bare driver (sqlite3
 ``executemany``, psycopg ``COPY``), then ``ANALYZE``. The dates follow the real clock (the app
 runs on it): the SQLite file is cached under ``var/bench/`` keyed by ``DATA_VERSION``, the schema
-head and the current month, and the PostgreSQL schema ``hrbot_bench_dashboard`` carries the same
-key as its comment, so re-runs skip generation (``--regenerate`` forces it).
+head, the current month and the encryption key (ID numbers are stored sealed, as the app stores
+them), and the PostgreSQL schema ``hrbot_bench_dashboard`` carries the same key as its comment,
+so re-runs skip generation (``--regenerate`` forces it).
 
 Measured, alternated in each round (load drift falls on all of them), ``RUNS`` rounds after
 ``WARMUPS``: ``core.services.dashboard.overview(ctx, None)`` and ``core.services.reports.delays
@@ -74,6 +75,7 @@ from benchmarks.results_io import write_results  # noqa: E402
 from core.domain.escalation import default_policy  # noqa: E402
 from core.domain.periods import Period  # noqa: E402
 from core.domain.reports import REASONS  # noqa: E402
+from core.encryption_keys import current_keyring  # noqa: E402
 from core.persistence.engine import make_engine  # noqa: E402
 from core.persistence.migrate import head_revision, upgrade  # noqa: E402
 
@@ -88,7 +90,7 @@ STRAGGLER_MONTHS = 0.05  # on-time months where a few people were paid late (dat
 WARMUPS = 2
 RUNS = 15
 GOAL = 2.0
-DATA_VERSION = 2
+DATA_VERSION = 3
 SEED = 20_261_010
 EARLIEST_HIRE = date(2012, 1, 1)
 TZ = ZoneInfo("Asia/Shanghai")  # the settings' default HRBOT_TIMEZONE
@@ -224,6 +226,10 @@ class Dataset:
             for n, name in enumerate(DEPARTMENTS):
                 yield ((b - 1) * len(DEPARTMENTS) + n + 1, b, name)
 
+    def sealed(self, id_number: str) -> str:
+        """As the app stores an ID number (encrypted): the bulk load bypasses the column type."""
+        return current_keyring().encrypt_text(id_number)
+
     def employees(self) -> Iterator[Row]:
         rng, start = self.rng, self.months[0].first_day()
         for b in self.branch_ids():
@@ -248,7 +254,7 @@ class Dataset:
                     person,
                     f"E{b:02d}{slot:05d}",
                     f"员工{person:06d}",
-                    f"{310_101_199_000_000_000 + person}",
+                    self.sealed(f"{310_101_199_000_000_000 + person}"),
                     b,
                     None if slot % 50 == 49 else department,
                     role,
@@ -462,7 +468,8 @@ COUNTED = ("employees", "contributions", "contribution_batches", "alerts", "esca
 
 def data_key(today: date) -> str:
     """What the stored data depends on: its recipe, the schema, and the month it ends with."""
-    return f"v{DATA_VERSION}-{head_revision()}-{Period.of(today)}-{BRANCHES}x{PER_BRANCH}"
+    key = current_keyring().primary.name  # the ID numbers are sealed with it
+    return f"v{DATA_VERSION}-{head_revision()}-{Period.of(today)}-{BRANCHES}x{PER_BRANCH}-{key}"
 
 
 def load_sqlite(path: Path, data: Dataset) -> None:

@@ -188,3 +188,43 @@ def _bubble(page: Any, key: str, index: int = 0) -> Any:
     bubble = page.locator(f'.bubble[data-key="{key}"]').nth(index)
     bubble.wait_for(timeout=WAIT_MS)
     return bubble
+
+
+def test_a_server_error_is_said_in_the_persons_language(server: str, tmp_path: Path) -> None:
+    """A bare 500 (a bug, the database gone mid-turn) reads "could not send" in Chinese for
+    张三, not the server's "Internal Server Error"; a server-written refusal is shown as is."""
+    sync_playwright = _playwright()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_context().new_page()
+        try:
+            _play(page, server, "E1001")
+            page.route(
+                "**/api/message",
+                lambda route: route.fulfill(status=500, body="Internal Server Error"),
+            )
+            page.fill("#text", "/status")
+            page.press("#text", "Enter")
+            page.wait_for_function("document.getElementById('error').textContent !== ''")
+            assert page.locator("#error").text_content() == "发送失败，请重试"
+            page.unroute("**/api/message")
+            page.route(
+                "**/api/message",
+                lambda route: route.fulfill(
+                    status=400,
+                    content_type="application/json",
+                    body='{"detail": "空消息 · Nothing to send"}',
+                ),
+            )
+            page.fill("#text", "/status")
+            page.press("#text", "Enter")
+            page.wait_for_function(
+                "document.getElementById('error').textContent.includes('Nothing to send')"
+            )
+        except Exception:
+            page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+            raise
+        finally:
+            browser.close()

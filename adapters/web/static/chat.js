@@ -171,7 +171,9 @@
       text = t("too_large").replace("{name}", error.body.filename).replace("{mb}", error.body.limit_mb);
     } else if (error && error.body && error.body.error === "too_many_files") text = t("too_many");
     else if (error && error.status === 401) text = t("choose_first");
-    else if (error && error.message) text = error.message;
+    // Only what the server wrote for people (bilingual); a bare 500, a proxy's page or a lost
+    // connection says "could not send" in the page's language, never "Internal Server Error".
+    else if (error && error.body && typeof error.body.detail === "string") text = error.body.detail;
     $("error").textContent = text;
   }
 
