@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.telegram.config import WEBHOOK_PATH as TELEGRAM_PATH
+from adapters.web.actor import actor_of
 from bot import log_context
 from bot.log_context import RequestNote
 from bot.metrics import AppMetrics, WebMetrics
@@ -123,6 +124,8 @@ class ObserveRequests:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                # The dashboard and web chat name their signed-in actor in the request's state.
+                note.actor = note.actor or actor_of(scope)
                 self._record(scope, note, status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, note: RequestNote, status: int, seconds: float) -> None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.staticfiles import StaticFiles
 
 from adapters.web import runtime as rt
+from adapters.web.actor import note_actor
 from adapters.web.ids import cursor
 from adapters.web.page import STATIC_DIR, forbidden_page, page
 from adapters.web.runtime import COOKIE, COOKIE_MAX_AGE, LINK_MAX_AGE, WebChat
@@ -68,6 +69,7 @@ def chat_router(runtime: Callable[[Request], WebChat]) -> APIRouter:
         found = await _cookie_person(request, web)
         if found is None:
             raise HTTPException(401, CHOOSE_FIRST)
+        note_actor(request, f"web:{found.employee_id}")
         return found
 
     def posted(request: Request) -> None:

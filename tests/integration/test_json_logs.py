@@ -131,6 +131,27 @@ def test_a_webhook_line_names_its_platform_and_outcome(
     assert (line["platform"], line["outcome"]) == ("web", "bad_signature")
 
 
+def test_a_dashboard_request_line_names_the_account_behind_it(
+    app: FastAPI, log_lines: io.StringIO
+) -> None:
+    from core.domain.accounts import AccountRole
+    from core.services import accounts
+    from tests.dashboard_support import HASHER, PASSWORD
+
+    with TestClient(app) as client:
+        ctx = client.app.state.services.ctx  # type: ignore[attr-defined]
+        made = accounts.add_user(ctx, HASHER, "ops@example.com", AccountRole.ADMIN, PASSWORD)
+        token = accounts.issue_api_token(ctx, "ops@example.com")
+        signed = {"Authorization": f"Bearer {token}", "X-Request-ID": "dash-1"}
+        assert client.get("/api/me", headers=signed).status_code == 200
+        anonymous = client.get("/api/me", headers={"X-Request-ID": "dash-2"})
+        assert anonymous.status_code == 401
+    lines = {e.get("request_id"): e for e in parsed(log_lines) if e["logger"] == "hrbot.http"}
+    assert lines["dash-1"]["actor"] == f"dashboard:{made.account.id}"
+    assert "actor" not in lines["dash-2"]
+    assert token not in log_lines.getvalue()
+
+
 def test_the_log_level_is_a_checked_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings(_env_file=None).log_level == "INFO"
     assert Settings(_env_file=None, log_level=" debug ").log_level == "DEBUG"

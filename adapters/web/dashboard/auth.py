@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
+from adapters.web.actor import note_actor
 from adapters.web.dashboard.runtime import SESSION_COOKIE, SESSION_MAX_AGE, Dashboard
 from core.domain.accounts import IMPORTERS, Account, AccountRole
 from core.services import accounts, dashboard
@@ -68,16 +69,20 @@ def check_csrf(web: Dashboard, viewer: Viewer, given: str | None) -> None:
 async def viewer_of(request: Request, web: Dashboard) -> Viewer | None:
     """The logged-in viewer from the bearer token or the session cookie, else None."""
     header = request.headers.get("authorization", "")
+    session = ""
     if header.lower().startswith("bearer "):
         found = await web.call(accounts.account_for_token, web.ctx, header[7:].strip())
-        return await _viewer(web, found, "") if found else None
-    session = request.cookies.get(SESSION_COOKIE, "")
-    value = web.signer("session").unsign(session, SESSION_MAX_AGE) if session else None
-    account_id = (value or "").partition(":")[0]
-    if not account_id.isdigit():
+    else:
+        session = request.cookies.get(SESSION_COOKIE, "")
+        value = web.signer("session").unsign(session, SESSION_MAX_AGE) if session else None
+        account_id = (value or "").partition(":")[0]
+        if not account_id.isdigit():
+            return None
+        found = await web.call(accounts.account, web.ctx, int(account_id))
+    if found is None:
         return None
-    found = await web.call(accounts.account, web.ctx, int(account_id))
-    return await _viewer(web, found, session) if found else None
+    note_actor(request, f"dashboard:{found.id}")
+    return await _viewer(web, found, session)
 
 
 async def _viewer(web: Dashboard, account: Account, session: str) -> Viewer:
