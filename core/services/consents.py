@@ -41,25 +41,8 @@ def record_consent(
         raise InvalidValue("this notice has been replaced", field="notice_version")
     with ctx.uow() as uow:
         employee = uow.directory.employee(employee_id)
-        consent = Consent(
-            employee_id=employee.id,
-            kind=kind,
-            notice_version=notice_version,
-            granted=granted,
-            at=ctx.now(),
-            channel=channel,
-        )
-        uow.privacy.add_consent(consent)
-        audit(
-            uow,
-            consent.at,
-            "consent.grant" if granted else "consent.refuse",
-            ("employee", employee.id),
-            employee,
-            channel=channel,
-            kind=str(kind),
-            notice_version=notice_version,
-        )
+        action = "consent.grant" if granted else "consent.refuse"
+        consent = _add(ctx, uow, employee, kind, notice_version, granted, channel, action)
         uow.commit()
         return consent
 
@@ -90,28 +73,48 @@ def withdraw_consent(
         if not is_current(latest, _notice(ctx, kind)):
             return None
         assert latest is not None  # is_current says so
-        withdrawal = Consent(
-            employee_id=employee.id,
-            kind=kind,
-            notice_version=latest.notice_version,
-            granted=False,
-            at=ctx.now(),
-            channel=channel,
-        )
-        uow.privacy.add_consent(withdrawal)
-        audit(
-            uow,
-            withdrawal.at,
-            "consent.withdraw",
-            ("employee", employee.id),
-            employee,
-            channel=channel,
-            kind=str(kind),
-            notice_version=latest.notice_version,
-            given_at=latest.at.isoformat(),
+        version, given_at = latest.notice_version, latest.at.isoformat()
+        withdrawal = _add(
+            ctx, uow, employee, kind, version, False, channel, "consent.withdraw", given_at=given_at
         )
         uow.commit()
         return withdrawal
+
+
+def _add(
+    ctx: Context,
+    uow: UnitOfWork,
+    employee: Employee,
+    kind: ConsentKind,
+    notice_version: str,
+    granted: bool,
+    channel: str | None,
+    action: str,
+    **detail: str,
+) -> Consent:
+    """One answer to a notice, stored with its time and channel, and its audit row."""
+    consent = Consent(
+        employee_id=employee.id,
+        kind=kind,
+        notice_version=notice_version,
+        granted=granted,
+        at=ctx.now(),
+        channel=channel,
+    )
+    uow.privacy.add_consent(consent)
+    audit(
+        uow,
+        consent.at,
+        action,
+        ("employee", employee.id),
+        employee,
+        None,
+        channel,
+        kind=str(kind),
+        notice_version=notice_version,
+        **detail,
+    )
+    return consent
 
 
 def require_consent(

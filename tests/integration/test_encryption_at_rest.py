@@ -192,18 +192,21 @@ def test_the_migration_encrypts_on_upgrade_and_decrypts_on_downgrade(tmp_path: P
         engine.dispose()
 
 
-def test_the_cli_names_the_setting_in_one_line(
-    ctx: Context,
-    org: Org,
-    engine: Engine,
-    use_keys: UseKeys,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    use_keys(OLD)
+@pytest.fixture
+def wrong_key(
+    ctx: Context, org: Org, engine: Engine, use_keys: UseKeys, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """E900 sealed with OLD, and a command line whose environment holds only NEW; OLD's id."""
+    old_id = use_keys(OLD).primary.name
     person(ctx, org)
     monkeypatch.setenv("HRBOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("HRBOT_ENCRYPTION_KEY", NEW)
+    return old_id
+
+
+def test_the_cli_names_the_setting_in_one_line(
+    wrong_key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["status", "E900"])
     assert exited.value.code == 1
@@ -268,27 +271,16 @@ def test_rotation_seals_everything_under_the_new_key_so_the_old_one_can_go(
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_serve_and_worker_refuse_to_start_without_the_key_that_sealed_the_data(
-    command: str,
-    ctx: Context,
-    org: Org,
-    engine: Engine,
-    use_keys: UseKeys,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    command: str, wrong_key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Started with the wrong key, a process would run and fail every turn about these people,
     each employee left without an answer: it stops at once and says which key is missing."""
-    use_keys(OLD)
-    person(ctx, org)
-    old_id = current_keyring().primary.name
-    monkeypatch.setenv("HRBOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("HRBOT_ENCRYPTION_KEY", NEW)
     with pytest.raises(SystemExit) as exited:
         main([command])
     assert exited.value.code == 2
     said = capsys.readouterr().err
     assert said.startswith("hrbot: stored ID and mobile numbers were sealed with keys ")
-    assert old_id in said  # and the suite's key, which sealed the organisation
+    assert wrong_key in said  # and the suite's key, which sealed the organisation
     assert "HRBOT_ENCRYPTION_KEY" in said and len(said.strip().splitlines()) == 1
 
 
