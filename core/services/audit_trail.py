@@ -97,19 +97,9 @@ def record_operator_action(
 ) -> None:
     """Something done at the command line (``report.export``): the operator is the machine's
     user running ``hrbot``, the only name the command line knows."""
+    actor = f"operator:{operator[:64]}"
     with ctx.uow() as uow:
-        uow.audit.add(
-            AuditEntry(
-                at=ctx.now(),
-                action=action,
-                subject_kind=subject[0],
-                subject_id=subject[1],
-                actor_id=None,
-                actor=f"operator:{operator[:64]}",
-                channel="cli",
-                detail=detail,
-            )
-        )
+        uow.audit.add(_entry(ctx, action, subject, None, actor, "cli", detail))
         uow.commit()
 
 
@@ -127,16 +117,27 @@ def record_account_view(
         account = uow.accounts.get(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}", kind="account")
-        uow.audit.add(
-            AuditEntry(
-                at=ctx.now(),
-                action=action,
-                subject_kind=subject[0],
-                subject_id=subject[1],
-                actor_id=account.employee_id,
-                actor=actor_label(account),
-                channel=channel,
-                detail=detail,
-            )
-        )
+        actor = actor_label(account)
+        uow.audit.add(_entry(ctx, action, subject, account.employee_id, actor, channel, detail))
         uow.commit()
+
+
+def _entry(
+    ctx: Context,
+    action: str,
+    subject: tuple[str, int],
+    actor_id: int | None,
+    actor: str,
+    channel: str,
+    detail: dict[str, Any],
+) -> AuditEntry:
+    return AuditEntry(
+        at=ctx.now(),
+        action=action,
+        subject_kind=subject[0],
+        subject_id=subject[1],
+        actor_id=actor_id,
+        actor=actor,
+        channel=channel,
+        detail=detail,
+    )
