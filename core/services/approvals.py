@@ -34,7 +34,7 @@ from core.services.absences import behalf_params, delegates
 from core.services.alerts import branch_clock, close_alerts_for, open_alert
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.leasing import LeasedQueue, fire_held, work_round
+from core.services.leasing import LeasedQueue, fire_round
 from core.services.review import batch_params, hr_card_buttons
 
 if TYPE_CHECKING:
@@ -108,9 +108,7 @@ def remind_due_approvals(
     def fire(uow: UnitOfWork, wait: ApprovalWait) -> str:
         return _fire(ctx, uow, wait)
 
-    outcomes = work_round(
-        ctx, queue, owner, limit, stop, lambda row: fire_held(ctx, queue, owner, row, fire)
-    )
+    outcomes = fire_round(ctx, queue, owner, limit, stop, fire)
     return ApprovalRound(reminded=outcomes["reminded"], alerted=outcomes["alerted"])
 
 

@@ -19,7 +19,7 @@ from core.services.alerts import open_alert
 from core.services.batches import batch_params
 from core.services.common import audit, notify
 from core.services.context import Context
-from core.services.leasing import LeasedQueue, fire_held, work_round
+from core.services.leasing import LeasedQueue, fire_round
 
 if TYPE_CHECKING:
     from core.persistence.uow import UnitOfWork
@@ -62,9 +62,7 @@ def fire_due_reminders(
     def fire(uow: UnitOfWork, reminder: Reminder) -> str:
         return _fire(ctx, uow, reminder)
 
-    outcomes = work_round(
-        ctx, queue, owner, limit, stop, lambda row: fire_held(ctx, queue, owner, row, fire)
-    )
+    outcomes = fire_round(ctx, queue, owner, limit, stop, fire)
     return CountdownResult(0, outcomes["reminded"], outcomes["alerted"], outcomes["cancelled"])
 
 

@@ -75,3 +75,17 @@ def fire_held(
         outcome = fire(uow, rows.get(row_id))
         uow.commit()
     return outcome
+
+
+def fire_round(
+    ctx: Context,
+    queue: Callable[[UnitOfWork], LeasedQueue[Row]],
+    owner: str,
+    limit: int,
+    stop: Callable[[], bool] | None,
+    fire: Callable[[UnitOfWork, Row], str],
+) -> Counter[str]:
+    """``work_round`` where each row is fired in one transaction (``fire_held``)."""
+    return work_round(
+        ctx, queue, owner, limit, stop, lambda row_id: fire_held(ctx, queue, owner, row_id, fire)
+    )
